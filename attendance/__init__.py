@@ -1,0 +1,63 @@
+"""Electronic attendance and invoicing for training organisations: the app factory."""
+
+from pathlib import Path
+
+from flask import Flask
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
+
+from attendance.config import Config
+from attendance.extensions import db, migrate
+from attendance.extensions import api as rest_api
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
+
+
+@event.listens_for(Engine, "connect")
+def _sqlite_pragmas(dbapi_connection, connection_record):
+    """Many phones signing at once need WAL and a busy timeout; SQLite needs FKs switched on."""
+    if type(dbapi_connection).__module__ != "sqlite3":
+        return
+    # Let SQLAlchemy, not the driver, open transactions, so SAVEPOINT and rollback are real.
+    dbapi_connection.isolation_level = None
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA busy_timeout=10000")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.close()
+
+
+@event.listens_for(Engine, "begin")
+def _sqlite_begin(connection):
+    if connection.dialect.name == "sqlite":
+        connection.exec_driver_sql("BEGIN")
+
+
+def create_app(test_config: dict | None = None) -> Flask:
+    app = Flask(
+        __name__,
+        instance_relative_config=True,
+        template_folder=str(PROJECT_ROOT / "templates"),
+    )
+    Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+    app.config.from_object(Config(app.instance_path, test_config))
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(MIGRATIONS_DIR), render_as_batch=True)
+    rest_api.init_app(app)
+
+    from attendance import models  # noqa: F401  (registers every table)
+    from attendance.api import register_api
+    from attendance.errors import register_error_handlers
+    from attendance.web import register_pages
+
+    register_error_handlers(app)
+    register_api(rest_api)
+    register_pages(app)
+
+    from attendance.cli import register_commands
+
+    register_commands(app)
+    return app

@@ -1,0 +1,29 @@
+"""REST API: one module per resource, registered on the flask-smorest ``Api``."""
+
+from attendance.api import (
+    auth,
+    composantes,
+    imports,
+    pathways,
+    purchase_orders,
+    slots,
+    trainees,
+)
+from attendance.api.common import Hours, Money
+
+BLUEPRINTS = (
+    auth.blp,
+    purchase_orders.blp,
+    composantes.blp,
+    trainees.blp,
+    pathways.blp,
+    slots.blp,
+    imports.blp,
+)
+
+
+def register_api(api) -> None:
+    api.register_field(Hours, "number", None)
+    api.register_field(Money, "string", "decimal")
+    for blueprint in BLUEPRINTS:
+        api.register_blueprint(blueprint)

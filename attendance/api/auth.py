@@ -1,0 +1,52 @@
+"""Staff log in for an API bearer token."""
+
+from flask import current_app, g
+from flask_smorest import Blueprint
+from marshmallow import fields
+
+from attendance.api.common import permission_required
+from attendance.api.french import FrenchSchema
+from attendance.extensions import db
+from attendance.services.auth import authenticate, issue_api_token
+
+blp = Blueprint("auth", __name__, url_prefix="/api/auth", description="Connexion et jetons")
+
+
+class LoginSchema(FrenchSchema):
+    email = fields.String(required=True)
+    password = fields.String(required=True, load_only=True)
+
+
+class TokenSchema(FrenchSchema):
+    token = fields.String(required=True)
+    expires_at = fields.DateTime(required=True)
+    role = fields.String(required=True)
+
+
+class MeSchema(FrenchSchema):
+    id = fields.Integer()
+    email = fields.String()
+    full_name = fields.String()
+    role = fields.String()
+    organisation_id = fields.Integer()
+    organisation_name = fields.String(attribute="organisation.name")
+
+
+@blp.post("/token")
+@blp.arguments(LoginSchema)
+@blp.response(201, TokenSchema)
+@blp.doc(security=[])
+def login(credentials):
+    """Échange e-mail et mot de passe contre un jeton d'accès."""
+    user = authenticate(db.session, credentials["email"], credentials["password"])
+    raw, token = issue_api_token(db.session, user, current_app.config["API_TOKEN_TTL_HOURS"])
+    db.session.commit()
+    return {"token": raw, "expires_at": token.expires_at, "role": user.role}
+
+
+@blp.get("/me")
+@blp.response(200, MeSchema)
+@permission_required("slot:read")
+def me():
+    """Le compte connecté."""
+    return g.user

@@ -1,0 +1,130 @@
+"""The ``attendance`` command: Flask's CLI (with ``db`` from Flask-Migrate) plus our own."""
+
+import os
+import sys
+from pathlib import Path
+
+import click
+from flask import current_app
+from flask.cli import FlaskGroup, with_appcontext
+from sqlalchemy import select
+
+from attendance.errors import DomainError
+from attendance.extensions import db
+from attendance.models import Organisation
+
+
+def _create_app():
+    from attendance import create_app
+
+    return create_app()
+
+
+def _fail(error: DomainError):
+    click.secho(f"Erreur ({error.code}) : {error.message}", fg="red", err=True)
+    for item in error.details.get("errors", []):
+        click.echo(f"  - {item['message']}", err=True)
+    sys.exit(1)
+
+
+def _organisation(siret: str | None) -> Organisation:
+    statement = select(Organisation)
+    if siret:
+        statement = statement.where(Organisation.siret == siret)
+    orgs = db.session.scalars(statement).all()
+    if len(orgs) != 1:
+        raise click.UsageError(
+            "Précisez l'organisme avec --siret." if orgs else "Aucun organisme : lancez « attendance demo » ou créez-en un."
+        )
+    return orgs[0]
+
+
+@click.command("create-user")
+@click.option("--email", required=True)
+@click.option("--name", "full_name", required=True, help="Nom affiché")
+@click.option("--role", type=click.Choice(["admin", "billing", "trainer", "auditor"]), required=True)
+@click.option("--siret", help="SIRET de l'organisme (s'il y en a plusieurs)")
+@click.password_option("--password", help="Au moins 10 caractères")
+@with_appcontext
+def create_user_command(email, full_name, role, siret, password):
+    """Crée un compte (administrateur, facturation, formateur ou auditeur)."""
+    from attendance.services.auth import create_user
+
+    org = _organisation(siret)
+    try:
+        user = create_user(db.session, org, email, full_name, role, password)
+    except DomainError as error:
+        db.session.rollback()
+        _fail(error)
+    db.session.commit()
+    click.echo(f"Compte créé : {user.email} ({user.role}) pour {org.name}.")
+
+
+@click.command("import")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--siret", help="SIRET de l'organisme (s'il y en a plusieurs)")
+@with_appcontext
+def import_command(path, siret):
+    """Importe stagiaires et parcours depuis un fichier xlsx ou CSV (tout ou rien)."""
+    from tqdm import tqdm
+
+    from attendance.services.importer import import_file
+
+    org = _organisation(siret)
+    content = path.read_bytes()
+    with tqdm(desc="Lignes", unit=" ligne", disable=None) as bar:
+        try:
+            result = import_file(db.session, org, path.name, content, progress=bar.update)
+        except DomainError as error:
+            db.session.rollback()
+            _fail(error)
+    db.session.commit()
+    click.echo(
+        f"Import terminé : {result['trainees_created']} stagiaire(s) créé(s), "
+        f"{result['trainees_matched']} retrouvé(s), {result['pathways_created']} parcours."
+    )
+
+
+@click.command("demo")
+@click.option("--password", default="demo-password", show_default=True,
+              help="Mot de passe des comptes de démonstration")
+@with_appcontext
+def demo_command(password):
+    """Met la base à jour et charge un organisme de démonstration (une seule fois)."""
+    from flask_migrate import upgrade
+
+    from attendance.services.demo import load_demo
+
+    upgrade()
+    summary = load_demo(db.session, password)
+    db.session.commit()
+    click.echo(summary)
+
+
+@click.command("serve")
+@click.option("--host", default=lambda: os.environ.get("HOST", "127.0.0.1"), show_default="127.0.0.1")
+@click.option("--port", default=lambda: int(os.environ.get("PORT", "8000")), type=int,
+              show_default="8000")
+@click.option("--workers", default=lambda: int(os.environ.get("WEB_CONCURRENCY", "2")), type=int,
+              show_default="2")
+def serve_command(host, port, workers):
+    """Sert l'application avec gunicorn (SQLite par défaut, DATABASE_URL sinon)."""
+    args = [
+        sys.executable, "-m", "gunicorn",
+        "--bind", f"{host}:{port}",
+        "--workers", str(workers),
+        "--threads", "4",
+        "--access-logfile", "-",
+        "attendance:create_app()",
+    ]
+    click.echo(f"Service sur http://{host}:{port}/ (API : /api/docs)")
+    os.execvp(args[0], args)
+
+
+def register_commands(app) -> None:
+    for command in (create_user_command, import_command, demo_command, serve_command):
+        app.cli.add_command(command)
+
+
+main = FlaskGroup(create_app=_create_app, add_version_option=False,
+                  help="Émargement électronique et facturation.")

@@ -1,0 +1,71 @@
+"""One configuration class, read from the environment with safe defaults.
+
+Secrets are never committed: when ``SECRET_KEY`` is not given, one is generated
+into the instance folder on first run and reused afterwards, so sessions
+survive a restart and every server sharing the instance folder agrees.
+"""
+
+import os
+import secrets
+from pathlib import Path
+
+
+def _instance_secret(instance_path: str, name: str) -> str:
+    path = Path(instance_path) / name
+    if path.exists():
+        return path.read_text().strip()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    value = secrets.token_urlsafe(48)  # 384 bits: above RFC 8725's 256-bit floor for HS256
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as handle:
+        handle.write(value)
+    return value
+
+
+def database_url(url: str) -> str:
+    """psycopg2 is the PostgreSQL driver we ship; SQLAlchemy 2.1 would pick psycopg 3."""
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg2://" + url[len(prefix):]
+    return url
+
+
+class Config:
+    """Settings for one running service; ``overrides`` win over the environment."""
+
+    def __init__(self, instance_path: str, overrides: dict | None = None):
+        env = os.environ
+        overrides = overrides or {}
+        self.SQLALCHEMY_DATABASE_URI = overrides.get("SQLALCHEMY_DATABASE_URI") or env.get(
+            "DATABASE_URL"
+        ) or "sqlite:///" + str(Path(instance_path) / "attendance.sqlite")
+        self.SQLALCHEMY_DATABASE_URI = database_url(self.SQLALCHEMY_DATABASE_URI)
+        self.SECRET_KEY = overrides.get("SECRET_KEY") or env.get("SECRET_KEY") or _instance_secret(
+            instance_path, "secret_key"
+        )
+        self.API_TOKEN_TTL_HOURS = int(env.get("API_TOKEN_TTL_HOURS", "12"))
+        self.SESSION_COOKIE_HTTPONLY = True
+        self.SESSION_COOKIE_SAMESITE = "Lax"
+        self.SESSION_COOKIE_SECURE = env.get("SESSION_COOKIE_SECURE", "0") == "1"
+        self.MAX_CONTENT_LENGTH = int(env.get("MAX_CONTENT_LENGTH", str(10 * 1024 * 1024)))
+        self.TIMEZONE = env.get("ATTENDANCE_TIMEZONE", "Europe/Paris")
+        # flask-smorest / OpenAPI
+        self.API_TITLE = "Émargement et facturation — API"
+        self.API_VERSION = "v1"
+        self.OPENAPI_VERSION = "3.0.3"
+        self.OPENAPI_URL_PREFIX = "/api"
+        self.OPENAPI_JSON_PATH = "openapi.json"
+        self.OPENAPI_SWAGGER_UI_PATH = "docs"
+        self.OPENAPI_SWAGGER_UI_URL = env.get(
+            "OPENAPI_SWAGGER_UI_URL", "https://cdn.jsdelivr.net/npm/swagger-ui-dist/"
+        )
+        self.API_SPEC_OPTIONS = {
+            "security": [{"bearerAuth": []}],
+            "components": {
+                "securitySchemes": {"bearerAuth": {"type": "http", "scheme": "bearer"}}
+            },
+            "info": {"description": "Émargement électronique, heures réalisées et facturation."},
+        }
+        self.SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+        for key, value in overrides.items():
+            setattr(self, key, value)

@@ -1,0 +1,45 @@
+"""All tables, imported here so Alembic and the app see the whole schema."""
+
+from attendance.models.dispositif import Dispositif
+from attendance.models.organisation import ROLES, ApiToken, Organisation, User
+from attendance.models.purchase_order import (
+    BDC_MODES,
+    BILLING_UNITS,
+    MONTH_STATES,
+    Composante,
+    MonthPeriod,
+    PurchaseOrder,
+)
+from attendance.models.slot import (
+    ATTENDANCE_STATUSES,
+    SIGN_IN_METHODS,
+    SLOT_KINDS,
+    Correction,
+    Emargement,
+    Slot,
+)
+from attendance.models.trainee import PATHWAY_STATUSES, Pathway, PathwayEvent, Trainee
+
+__all__ = [
+    "ATTENDANCE_STATUSES",
+    "BDC_MODES",
+    "BILLING_UNITS",
+    "MONTH_STATES",
+    "PATHWAY_STATUSES",
+    "ROLES",
+    "SIGN_IN_METHODS",
+    "SLOT_KINDS",
+    "ApiToken",
+    "Composante",
+    "Correction",
+    "Dispositif",
+    "Emargement",
+    "MonthPeriod",
+    "Organisation",
+    "Pathway",
+    "PathwayEvent",
+    "PurchaseOrder",
+    "Slot",
+    "Trainee",
+    "User",
+]

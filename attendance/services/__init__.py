@@ -1,0 +1,1 @@
+"""Domain operations: the API, the pages and the CLI all call these."""

@@ -1,0 +1,103 @@
+"""Staff accounts, passwords, API tokens and what each role may do."""
+
+import hashlib
+import secrets
+from datetime import timedelta
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from attendance.errors import Conflict, DomainError, Forbidden, Unauthorized
+from attendance.models import ROLES, ApiToken, Organisation, User
+from attendance.models.types import utcnow
+
+# Each role sees and does only its part. Trainers see their own slots and the trainees
+# they sign in, not contracts or prices; auditors read everything and change nothing.
+PERMISSIONS: dict[str, frozenset[str]] = {
+    "contract:read": frozenset({"admin", "billing", "auditor"}),
+    "contract:write": frozenset({"admin", "billing"}),
+    "trainee:read": frozenset({"admin", "billing", "auditor", "trainer"}),
+    "trainee:write": frozenset({"admin", "billing"}),
+    "slot:read": frozenset({"admin", "billing", "auditor", "trainer"}),
+    "slot:read_all": frozenset({"admin", "billing", "auditor"}),
+    "slot:write": frozenset({"admin", "billing"}),
+    "import": frozenset({"admin", "billing"}),
+    "user:manage": frozenset({"admin"}),
+}
+
+MIN_PASSWORD_LENGTH = 10
+# Verified against when the e-mail is unknown, so both failures take the same time.
+_DUMMY_HASH = generate_password_hash("not-a-real-password-for-timing")
+
+
+def can(user: User, permission: str) -> bool:
+    return user.role in PERMISSIONS[permission]
+
+
+def require(user: User, permission: str) -> None:
+    if not can(user, permission):
+        raise Forbidden()
+
+
+def hash_password(password: str) -> str:
+    return generate_password_hash(password)  # scrypt by default in Werkzeug 3
+
+
+def create_user(
+    session: Session, org: Organisation, email: str, full_name: str, role: str, password: str
+) -> User:
+    email = email.strip().lower()
+    if role not in ROLES:
+        raise DomainError(
+            "INVALID_ROLE", f"Rôle inconnu : choisissez parmi {', '.join(ROLES)}.", {"role": role}
+        )
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise DomainError(
+            "PASSWORD_TOO_SHORT",
+            f"Le mot de passe doit contenir au moins {MIN_PASSWORD_LENGTH} caractères.",
+        )
+    if session.scalar(select(func.count()).select_from(User).where(User.email == email)):
+        raise Conflict("EMAIL_TAKEN", "Un compte existe déjà avec cette adresse e-mail.")
+    user = User(
+        organisation_id=org.id,
+        email=email,
+        full_name=full_name,
+        role=role,
+        password_hash=hash_password(password),
+    )
+    session.add(user)
+    session.flush()
+    return user
+
+
+def authenticate(session: Session, email: str, password: str) -> User:
+    user = session.scalar(select(User).where(User.email == email.strip().lower()))
+    if user is None:
+        check_password_hash(_DUMMY_HASH, password)
+    if user is None or not user.active or not check_password_hash(user.password_hash, password):
+        raise Unauthorized("Adresse e-mail ou mot de passe incorrect.")
+    return user
+
+
+def _digest(raw_token: str) -> str:
+    return hashlib.sha256(raw_token.encode()).hexdigest()
+
+
+def issue_api_token(session: Session, user: User, ttl_hours: int) -> tuple[str, ApiToken]:
+    raw = "att_" + secrets.token_urlsafe(32)
+    token = ApiToken(
+        user_id=user.id, token_hash=_digest(raw), expires_at=utcnow() + timedelta(hours=ttl_hours)
+    )
+    session.add(token)
+    session.flush()
+    return raw, token
+
+
+def user_for_api_token(session: Session, raw_token: str) -> User:
+    token = session.scalar(select(ApiToken).where(ApiToken.token_hash == _digest(raw_token)))
+    if token is None or token.revoked or token.expires_at <= utcnow():
+        raise Unauthorized("Jeton d'accès invalide ou expiré : reconnectez-vous.")
+    if not token.user.active:
+        raise Unauthorized("Ce compte est désactivé.")
+    return token.user

@@ -1,0 +1,249 @@
+"""Import trainees and pathways from an xlsx or CSV list: all or nothing, errors per row.
+
+Rows go through the same operations as the API, so every rule (R1, R2, R6, R8, R10, R15)
+applies; each row runs in a savepoint so one bad row does not distort the checks of the
+next, and any error rolls the whole file back.
+"""
+
+import csv
+import io
+import unicodedata
+from datetime import date, datetime
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from attendance.errors import DomainError
+from attendance.models import Composante, Organisation, PurchaseOrder, Trainee, User
+from attendance.services.pathways import create_pathway
+from attendance.services.trainees import create_trainee
+
+# normalised header -> (field, required)
+COLUMNS = {
+    "nom": ("last_name", True),
+    "prenom": ("first_name", True),
+    "date de naissance": ("birth_date", False),
+    "e-mail": ("email", False),
+    "email": ("email", False),
+    "telephone": ("phone", False),
+    "identifiant": ("external_id", False),
+    "boe": ("boe", True),
+    "aah": ("aah", True),
+    "bdc": ("bdc", True),
+    "composante": ("composante", True),
+    "date d'entree": ("entry_date", True),
+    "date de sortie prevue": ("planned_exit_date", True),
+    "heures centre": ("prescribed_centre_minutes", True),
+    "heures entreprise": ("prescribed_company_minutes", False),
+}
+TEMPLATE_HEADERS = [
+    "Nom", "Prénom", "Date de naissance", "E-mail", "Téléphone", "Identifiant", "BOE", "AAH",
+    "BDC", "Composante", "Date d'entrée", "Date de sortie prévue", "Heures centre",
+    "Heures entreprise",
+]
+_TRUE = {"oui", "o", "x", "1", "vrai", "true", "yes"}
+_FALSE = {"non", "n", "", "0", "faux", "false", "no"}
+
+
+class RowError(ValueError):
+    pass
+
+
+def _normalise(header) -> str:
+    text = unicodedata.normalize("NFKD", str(header or "")).encode("ascii", "ignore").decode()
+    return " ".join(text.lower().replace("’", "'").split())
+
+
+def read_rows(filename: str, content: bytes) -> list[dict]:
+    """Rows as {normalised header: raw value}, from xlsx or CSV (UTF-8 or Windows-1252)."""
+    if filename.lower().endswith(".xlsx") or content[:2] == b"PK":
+        from openpyxl import load_workbook
+
+        try:
+            sheet = load_workbook(io.BytesIO(content), read_only=True, data_only=True).active
+        except Exception as exc:  # openpyxl raises many types for a damaged file
+            raise DomainError("IMPORT_UNREADABLE", "Le fichier xlsx est illisible.") from exc
+        values = list(sheet.iter_rows(values_only=True))
+    else:
+        try:
+            text = content.decode("utf-8-sig")
+        except UnicodeDecodeError:
+            text = content.decode("cp1252", errors="replace")
+        dialect = csv.Sniffer().sniff(text[:2048], delimiters=";,\t") if text.strip() else None
+        values = list(csv.reader(io.StringIO(text), dialect or csv.excel))
+    if not values:
+        raise DomainError("IMPORT_EMPTY", "Le fichier est vide.")
+    headers = [_normalise(h) for h in values[0]]
+    missing = [
+        name for name, (_, required) in COLUMNS.items()
+        if required and name not in headers
+    ]
+    if missing:
+        raise DomainError(
+            "IMPORT_MISSING_COLUMNS",
+            "Colonnes manquantes : " + ", ".join(missing) + ". Utilisez l'en-tête du modèle.",
+            {"missing": missing, "expected": TEMPLATE_HEADERS},
+        )
+    rows = []
+    for raw in values[1:]:
+        if raw is None or all(v in (None, "") for v in raw):
+            rows.append(None)
+            continue
+        rows.append({h: v for h, v in zip(headers, raw, strict=False) if h in COLUMNS})
+    return rows
+
+
+def _date(value, label: str, required: bool) -> date | None:
+    if value in (None, ""):
+        if required:
+            raise RowError(f"{label} manquante")
+        return None
+    if isinstance(value, datetime):
+        return value.date()
+    if isinstance(value, date):
+        return value
+    text = str(value).strip()
+    for fmt in ("%d/%m/%Y", "%Y-%m-%d", "%d-%m-%Y", "%d.%m.%Y"):
+        try:
+            return datetime.strptime(text, fmt).date()
+        except ValueError:
+            continue
+    raise RowError(f"{label} invalide « {text} » (attendu JJ/MM/AAAA)")
+
+
+def _bool(value, label: str) -> bool:
+    text = str(value if value is not None else "").strip().lower()
+    if text in _TRUE:
+        return True
+    if text in _FALSE:
+        return False
+    raise RowError(f"{label} : répondez oui ou non (« {value} » lu)")
+
+
+def _minutes(value, label: str, required: bool) -> int:
+    if value in (None, ""):
+        if required:
+            raise RowError(f"{label} manquantes")
+        return 0
+    try:
+        hours = Decimal(str(value).strip().replace(",", ".").replace(" ", ""))
+    except InvalidOperation as exc:
+        raise RowError(f"{label} : nombre d'heures invalide « {value} »") from exc
+    if hours < 0:
+        raise RowError(f"{label} : nombre d'heures négatif")
+    return int((hours * 60).to_integral_value(ROUND_HALF_UP))
+
+
+def _text(value, label: str, required: bool) -> str | None:
+    text = "" if value is None else str(value).strip()
+    if not text:
+        if required:
+            raise RowError(f"{label} manquant")
+        return None
+    return text
+
+
+def _parse(row: dict) -> tuple[dict, dict, str, str]:
+    trainee = {
+        "last_name": _text(row.get("nom"), "Nom", True),
+        "first_name": _text(row.get("prenom"), "Prénom", True),
+        "birth_date": _date(row.get("date de naissance"), "Date de naissance", False),
+        "email": _text(row.get("e-mail", row.get("email")), "E-mail", False),
+        "phone": _text(row.get("telephone"), "Téléphone", False),
+        "external_id": _text(row.get("identifiant"), "Identifiant", False),
+        "boe": _bool(row.get("boe"), "BOE"),
+        "aah": _bool(row.get("aah"), "AAH"),
+    }
+    if trainee["email"] and "@" not in trainee["email"]:
+        raise RowError(f"E-mail invalide « {trainee['email']} »")
+    pathway = {
+        "entry_date": _date(row.get("date d'entree"), "Date d'entrée", True),
+        "planned_exit_date": _date(row.get("date de sortie prevue"), "Date de sortie prévue", True),
+        "prescribed_centre_minutes": _minutes(row.get("heures centre"), "Heures centre", True),
+        "prescribed_company_minutes": _minutes(
+            row.get("heures entreprise"), "Heures entreprise", False
+        ),
+    }
+    bdc = _text(row.get("bdc"), "Numéro de BDC", True)
+    composante = _text(row.get("composante"), "Code composante", True)
+    return trainee, pathway, bdc, composante
+
+
+def _find_trainee(session: Session, org: Organisation, data: dict) -> Trainee | None:
+    statement = select(Trainee).where(Trainee.organisation_id == org.id)
+    if data["external_id"]:
+        found = session.scalar(statement.where(Trainee.external_id == data["external_id"]))
+        if found:
+            return found
+    if data["email"]:
+        found = session.scalar(statement.where(Trainee.email == data["email"]))
+        if found:
+            return found
+    return session.scalar(
+        statement.where(
+            Trainee.last_name == data["last_name"],
+            Trainee.first_name == data["first_name"],
+            Trainee.birth_date == data["birth_date"],
+        )
+    )
+
+
+def import_file(
+    session: Session, org: Organisation, filename: str, content: bytes, actor: User | None = None,
+    progress=None,
+) -> dict:
+    rows = read_rows(filename, content)
+    composantes = {
+        (order_number, code): composante_id
+        for order_number, code, composante_id in session.execute(
+            select(PurchaseOrder.number, Composante.code, Composante.id)
+            .join(Composante)
+            .where(PurchaseOrder.organisation_id == org.id)
+        )
+    }
+    errors: list[dict] = []
+    counts = {"trainees_created": 0, "trainees_matched": 0, "pathways_created": 0}
+    for line, row in enumerate(rows, start=2):
+        if progress:
+            progress()
+        if row is None:
+            continue
+        try:
+            trainee_data, pathway_data, bdc, code = _parse(row)
+            composante_id = composantes.get((bdc, code))
+            if composante_id is None:
+                raise RowError(f"composante « {code} » introuvable dans le BDC « {bdc} »")
+        except RowError as exc:
+            errors.append({"line": line, "message": f"Ligne {line} : {exc}."})
+            continue
+        savepoint = session.begin_nested()
+        try:
+            trainee = _find_trainee(session, org, trainee_data)
+            if trainee is None:
+                trainee = create_trainee(session, org, trainee_data)
+                counts["trainees_created"] += 1
+            else:
+                counts["trainees_matched"] += 1
+            create_pathway(
+                session, org,
+                {"trainee_id": trainee.id, "composante_id": composante_id, **pathway_data},
+                actor,
+            )
+            counts["pathways_created"] += 1
+            savepoint.commit()
+        except DomainError as exc:
+            savepoint.rollback()
+            errors.append({"line": line, "code": exc.code,
+                           "message": f"Ligne {line} : {exc.message}"})
+    if errors:
+        raise DomainError(
+            "IMPORT_REJECTED",
+            f"{len(errors)} ligne(s) en erreur : rien n'a été importé. Corrigez le fichier et "
+            "importez-le de nouveau.",
+            {"errors": errors},
+            status=422,
+        )
+    if not any(counts.values()):
+        raise DomainError("IMPORT_EMPTY", "Le fichier ne contient aucune ligne à importer.")
+    return counts

@@ -1,0 +1,80 @@
+"""Operations on slots (séances)."""
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from attendance.errors import Conflict, DomainError
+from attendance.models import Composante, Emargement, Organisation, Slot, Trainee, User
+from attendance.services.tenancy import get_owned
+
+
+def _check_slot(session: Session, org: Organisation, slot: Slot) -> None:
+    if slot.ends_at <= slot.starts_at:
+        raise DomainError(
+            "SLOT_END_BEFORE_START", "La fin de la séance doit suivre son début : corrigez l'horaire."
+        )
+    if slot.kind == "company":
+        if slot.trainee_id is None or not slot.company_name:
+            raise DomainError(
+                "COMPANY_SLOT_NEEDS_TRAINEE",
+                "Une période en entreprise concerne un stagiaire et une entreprise : "
+                "renseignez trainee_id et company_name.",
+            )
+    if slot.trainer_id is not None:
+        trainer = get_owned(session, User, slot.trainer_id, org, "formateur")
+        if trainer.role not in ("trainer", "admin"):
+            raise DomainError(
+                "NOT_A_TRAINER", f"{trainer.full_name} n'a pas le rôle formateur.",
+                {"trainer_id": trainer.id},
+            )
+    if slot.trainee_id is not None:
+        get_owned(session, Trainee, slot.trainee_id, org, "stagiaire")
+
+
+def _refuse_if_validated(slot: Slot) -> None:
+    if slot.is_validated:
+        raise Conflict(
+            "SLOT_VALIDATED",
+            "Cette séance a été validée par le formateur : elle ne peut plus être modifiée. "
+            "Passez par une correction motivée.",
+            {"slot_id": slot.id},
+        )
+
+
+def create_slot(session: Session, org: Organisation, data: dict) -> Slot:
+    data = dict(data)
+    composante = get_owned(session, Composante, data.pop("composante_id"), org, "composante")
+    slot = Slot(organisation_id=org.id, composante_id=composante.id, **data)
+    _check_slot(session, org, slot)
+    session.add(slot)
+    session.flush()
+    return slot
+
+
+def update_slot(session: Session, org: Organisation, slot: Slot, data: dict) -> Slot:
+    _refuse_if_validated(slot)
+    data = dict(data)
+    if "composante_id" in data:
+        data["composante_id"] = get_owned(
+            session, Composante, data["composante_id"], org, "composante"
+        ).id
+    for key, value in data.items():
+        setattr(slot, key, value)
+    _check_slot(session, org, slot)
+    session.flush()
+    return slot
+
+
+def delete_slot(session: Session, org: Organisation, slot: Slot) -> None:
+    _refuse_if_validated(slot)
+    signed = session.scalar(
+        select(func.count()).select_from(Emargement).where(Emargement.slot_id == slot.id)
+    )
+    if signed:
+        raise Conflict(
+            "SLOT_HAS_SIGN_INS",
+            f"{signed} émargement(s) existent pour cette séance : elle ne peut pas être supprimée.",
+            {"sign_ins": signed},
+        )
+    session.delete(slot)
+    session.flush()

@@ -1,0 +1,1 @@
+"""Sign-in flows: slot tokens, QR codes, devices, signatures and their evidence."""

@@ -1,0 +1,1 @@
+"""Invoice lines, pricing and invoice numbering, from validated months."""

@@ -1,0 +1,1 @@
+"""Documents and exports: xlsx declarations, certificates and sheets as PDF."""
