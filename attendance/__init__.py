@@ -7,8 +7,8 @@ from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
 from attendance.config import Config
-from attendance.extensions import db, migrate
 from attendance.extensions import api as rest_api
+from attendance.extensions import db, migrate
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"

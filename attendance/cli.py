@@ -5,7 +5,6 @@ import sys
 from pathlib import Path
 
 import click
-from flask import current_app
 from flask.cli import FlaskGroup, with_appcontext
 from sqlalchemy import select
 
@@ -34,7 +33,9 @@ def _organisation(siret: str | None) -> Organisation:
     orgs = db.session.scalars(statement).all()
     if len(orgs) != 1:
         raise click.UsageError(
-            "Précisez l'organisme avec --siret." if orgs else "Aucun organisme : lancez « attendance demo » ou créez-en un."
+            "Précisez l'organisme avec --siret."
+            if orgs
+            else "Aucun organisme : lancez « attendance demo » ou créez-en un."
         )
     return orgs[0]
 
@@ -42,7 +43,9 @@ def _organisation(siret: str | None) -> Organisation:
 @click.command("create-user")
 @click.option("--email", required=True)
 @click.option("--name", "full_name", required=True, help="Nom affiché")
-@click.option("--role", type=click.Choice(["admin", "billing", "trainer", "auditor"]), required=True)
+@click.option(
+    "--role", type=click.Choice(["admin", "billing", "trainer", "auditor"]), required=True
+)
 @click.option("--siret", help="SIRET de l'organisme (s'il y en a plusieurs)")
 @click.password_option("--password", help="Au moins 10 caractères")
 @with_appcontext
@@ -86,8 +89,12 @@ def import_command(path, siret):
 
 
 @click.command("demo")
-@click.option("--password", default="demo-password", show_default=True,
-              help="Mot de passe des comptes de démonstration")
+@click.option(
+    "--password",
+    default="demo-password",
+    show_default=True,
+    help="Mot de passe des comptes de démonstration",
+)
 @with_appcontext
 def demo_command(password):
     """Met la base à jour et charge un organisme de démonstration (une seule fois)."""
@@ -102,19 +109,32 @@ def demo_command(password):
 
 
 @click.command("serve")
-@click.option("--host", default=lambda: os.environ.get("HOST", "127.0.0.1"), show_default="127.0.0.1")
-@click.option("--port", default=lambda: int(os.environ.get("PORT", "8000")), type=int,
-              show_default="8000")
-@click.option("--workers", default=lambda: int(os.environ.get("WEB_CONCURRENCY", "2")), type=int,
-              show_default="2")
+@click.option(
+    "--host", default=lambda: os.environ.get("HOST", "127.0.0.1"), show_default="127.0.0.1"
+)
+@click.option(
+    "--port", default=lambda: int(os.environ.get("PORT", "8000")), type=int, show_default="8000"
+)
+@click.option(
+    "--workers",
+    default=lambda: int(os.environ.get("WEB_CONCURRENCY", "2")),
+    type=int,
+    show_default="2",
+)
 def serve_command(host, port, workers):
     """Sert l'application avec gunicorn (SQLite par défaut, DATABASE_URL sinon)."""
     args = [
-        sys.executable, "-m", "gunicorn",
-        "--bind", f"{host}:{port}",
-        "--workers", str(workers),
-        "--threads", "4",
-        "--access-logfile", "-",
+        sys.executable,
+        "-m",
+        "gunicorn",
+        "--bind",
+        f"{host}:{port}",
+        "--workers",
+        str(workers),
+        "--threads",
+        "4",
+        "--access-logfile",
+        "-",
         "attendance:create_app()",
     ]
     click.echo(f"Service sur http://{host}:{port}/ (API : /api/docs)")
@@ -126,5 +146,6 @@ def register_commands(app) -> None:
         app.cli.add_command(command)
 
 
-main = FlaskGroup(create_app=_create_app, add_version_option=False,
-                  help="Émargement électronique et facturation.")
+main = FlaskGroup(
+    create_app=_create_app, add_version_option=False, help="Émargement électronique et facturation."
+)

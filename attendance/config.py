@@ -26,7 +26,7 @@ def database_url(url: str) -> str:
     """psycopg2 is the PostgreSQL driver we ship; SQLAlchemy 2.1 would pick psycopg 3."""
     for prefix in ("postgres://", "postgresql://"):
         if url.startswith(prefix):
-            return "postgresql+psycopg2://" + url[len(prefix):]
+            return "postgresql+psycopg2://" + url[len(prefix) :]
     return url
 
 
@@ -36,12 +36,16 @@ class Config:
     def __init__(self, instance_path: str, overrides: dict | None = None):
         env = os.environ
         overrides = overrides or {}
-        self.SQLALCHEMY_DATABASE_URI = overrides.get("SQLALCHEMY_DATABASE_URI") or env.get(
-            "DATABASE_URL"
-        ) or "sqlite:///" + str(Path(instance_path) / "attendance.sqlite")
+        self.SQLALCHEMY_DATABASE_URI = (
+            overrides.get("SQLALCHEMY_DATABASE_URI")
+            or env.get("DATABASE_URL")
+            or "sqlite:///" + str(Path(instance_path) / "attendance.sqlite")
+        )
         self.SQLALCHEMY_DATABASE_URI = database_url(self.SQLALCHEMY_DATABASE_URI)
-        self.SECRET_KEY = overrides.get("SECRET_KEY") or env.get("SECRET_KEY") or _instance_secret(
-            instance_path, "secret_key"
+        self.SECRET_KEY = (
+            overrides.get("SECRET_KEY")
+            or env.get("SECRET_KEY")
+            or _instance_secret(instance_path, "secret_key")
         )
         self.API_TOKEN_TTL_HOURS = int(env.get("API_TOKEN_TTL_HOURS", "12"))
         self.SESSION_COOKIE_HTTPONLY = True
@@ -61,9 +65,7 @@ class Config:
         )
         self.API_SPEC_OPTIONS = {
             "security": [{"bearerAuth": []}],
-            "components": {
-                "securitySchemes": {"bearerAuth": {"type": "http", "scheme": "bearer"}}
-            },
+            "components": {"securitySchemes": {"bearerAuth": {"type": "http", "scheme": "bearer"}}},
             "info": {"description": "Émargement électronique, heures réalisées et facturation."},
         }
         self.SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}

@@ -15,7 +15,9 @@ class DomainError(Exception):
 
     status = 400
 
-    def __init__(self, code: str, message: str, details: dict | None = None, status: int | None = None):
+    def __init__(
+        self, code: str, message: str, details: dict | None = None, status: int | None = None
+    ):
         super().__init__(message)
         self.code = code
         self.message = message
@@ -54,7 +56,9 @@ class Forbidden(DomainError):
 class Unauthorized(DomainError):
     status = 401
 
-    def __init__(self, message: str = "Authentification requise : connectez-vous pour obtenir un jeton."):
+    def __init__(
+        self, message: str = "Authentification requise : connectez-vous pour obtenir un jeton."
+    ):
         super().__init__("UNAUTHORIZED", message)
 
 

@@ -16,10 +16,13 @@ NAMING_CONVENTION = {
     "pk": "pk_%(table_name)s",
 }
 
+
 class ErrorSchema(ma.Schema):
     """The one error body of the API."""
 
-    code = ma.fields.String(required=True, metadata={"description": "Code stable, pour les programmes"})
+    code = ma.fields.String(
+        required=True, metadata={"description": "Code stable, pour les programmes"}
+    )
     message = ma.fields.String(required=True, metadata={"description": "Message en français"})
     details = ma.fields.Dict(required=True)
 
@@ -37,8 +40,10 @@ class ServiceApi(Api):
     ERROR_SCHEMA = ErrorSchema
 
     def init_app(self, app, *, spec_kwargs=None):
-        spec_kwargs = {"marshmallow_plugin": MarshmallowPlugin(schema_name_resolver=schema_name),
-                       **(spec_kwargs or {})}
+        spec_kwargs = {
+            "marshmallow_plugin": MarshmallowPlugin(schema_name_resolver=schema_name),
+            **(spec_kwargs or {}),
+        }
         super().init_app(app, spec_kwargs=spec_kwargs)
 
 

@@ -70,7 +70,7 @@ class Money(fields.Field):
     """Exact euros as a string (« 12.50 »), so no client turns them into a float."""
 
     default_error_messages = {  # noqa: RUF012
-        "invalid": "Montant attendu en euros, par exemple \"12.50\".",
+        "invalid": 'Montant attendu en euros, par exemple "12.50".',
     }
 
     def _serialize(self, value, attr, obj, **kwargs):

@@ -31,7 +31,9 @@ def post_import(files):
     """Importe stagiaires et parcours (xlsx ou CSV) : tout ou rien, erreurs ligne par ligne."""
     upload = files["file"]
     if not hasattr(upload, "read"):
-        raise DomainError("IMPORT_NO_FILE", "Joignez un fichier xlsx ou CSV dans le champ « file ».")
+        raise DomainError(
+            "IMPORT_NO_FILE", "Joignez un fichier xlsx ou CSV dans le champ « file »."
+        )
     result = import_file(db.session, g.org, upload.filename or "", upload.read(), g.user)
     db.session.commit()
     return result

@@ -4,7 +4,14 @@ from flask import g
 from flask_smorest import Blueprint
 from marshmallow import fields, validate
 
-from attendance.api.common import Hours, PageArgs, one_of, page_schema, paginate, permission_required
+from attendance.api.common import (
+    Hours,
+    PageArgs,
+    one_of,
+    page_schema,
+    paginate,
+    permission_required,
+)
 from attendance.api.french import FrenchSchema
 from attendance.extensions import db
 from attendance.models import PATHWAY_STATUSES, Composante, Pathway

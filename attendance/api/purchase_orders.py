@@ -12,7 +12,9 @@ from attendance.services.purchase_orders import create_purchase_order, update_pu
 from attendance.services.tenancy import get_owned, org_select
 
 blp = Blueprint(
-    "purchase_orders", __name__, url_prefix="/api/purchase-orders",
+    "purchase_orders",
+    __name__,
+    url_prefix="/api/purchase-orders",
     description="Bons de commande (BDC)",
 )
 
@@ -57,8 +59,9 @@ PurchaseOrderPage = page_schema(PurchaseOrderSchema, "PurchaseOrderPage")
 @permission_required("contract:read")
 def list_purchase_orders(args):
     """Liste les bons de commande de l'organisme."""
-    statement = org_select(PurchaseOrder, g.org).order_by(PurchaseOrder.planned_start.desc(),
-                                                          PurchaseOrder.id)
+    statement = org_select(PurchaseOrder, g.org).order_by(
+        PurchaseOrder.planned_start.desc(), PurchaseOrder.id
+    )
     if args.get("number"):
         statement = statement.where(PurchaseOrder.number == args["number"])
     if args.get("mode"):

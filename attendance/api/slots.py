@@ -6,11 +6,11 @@ from marshmallow import fields, validate
 
 from attendance.api.common import PageArgs, one_of, page_schema, paginate, permission_required
 from attendance.api.french import FrenchSchema
+from attendance.errors import NotFound
 from attendance.extensions import db
 from attendance.models import SLOT_KINDS, Composante, Slot
 from attendance.services.auth import can
 from attendance.services.slots import create_slot, delete_slot, update_slot
-from attendance.errors import NotFound
 from attendance.services.tenancy import get_owned, org_select
 
 blp = Blueprint("slots", __name__, url_prefix="/api/slots", description="Séances")

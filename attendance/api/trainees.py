@@ -23,8 +23,12 @@ class TraineeSchema(FrenchSchema):
     email = fields.Email(allow_none=True, validate=validate.Length(max=254))
     phone = fields.String(allow_none=True, validate=validate.Length(max=30))
     external_id = fields.String(allow_none=True, validate=validate.Length(max=60))
-    boe = fields.Boolean(required=True, metadata={"description": "Bénéficiaire de l'obligation d'emploi"})
-    aah = fields.Boolean(required=True, metadata={"description": "Allocation aux adultes handicapés"})
+    boe = fields.Boolean(
+        required=True, metadata={"description": "Bénéficiaire de l'obligation d'emploi"}
+    )
+    aah = fields.Boolean(
+        required=True, metadata={"description": "Allocation aux adultes handicapés"}
+    )
 
 
 class TraineeFilter(PageArgs):
@@ -40,8 +44,9 @@ TraineePage = page_schema(TraineeSchema, "TraineePage")
 @blp.response(200, TraineePage)
 @permission_required("trainee:read")
 def list_trainees(args):
-    statement = org_select(Trainee, g.org).order_by(Trainee.last_name, Trainee.first_name,
-                                                    Trainee.id)
+    statement = org_select(Trainee, g.org).order_by(
+        Trainee.last_name, Trainee.first_name, Trainee.id
+    )
     if args.get("q"):
         like = f"%{args['q'].lower()}%"
         statement = statement.where(

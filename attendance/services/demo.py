@@ -18,12 +18,18 @@ from attendance.services.trainees import create_trainee
 DEMO_SIRET = "73282932000074"
 PARIS = ZoneInfo("Europe/Paris")
 TRAINEES = [
-    ("Martin", "Léa", False, False), ("Bernard", "Hugo", False, False),
-    ("Dubois", "Chloé", True, True), ("Thomas", "Nathan", False, False),
-    ("Robert", "Manon", False, False), ("Richard", "Lucas", True, False),
-    ("Petit", "Camille", False, False), ("Durand", "Enzo", False, False),
-    ("Leroy", "Inès", False, False), ("Moreau", "Louis", False, False),
-    ("Simon", "Jade", False, False), ("Laurent", "Adam", True, True),
+    ("Martin", "Léa", False, False),
+    ("Bernard", "Hugo", False, False),
+    ("Dubois", "Chloé", True, True),
+    ("Thomas", "Nathan", False, False),
+    ("Robert", "Manon", False, False),
+    ("Richard", "Lucas", True, False),
+    ("Petit", "Camille", False, False),
+    ("Durand", "Enzo", False, False),
+    ("Leroy", "Inès", False, False),
+    ("Moreau", "Louis", False, False),
+    ("Simon", "Jade", False, False),
+    ("Laurent", "Adam", True, True),
 ]
 HALF_DAYS = ((time(9, 0), time(12, 30), "Matin"), (time(13, 30), time(17, 0), "Après-midi"))
 
@@ -38,49 +44,92 @@ def load_demo(session: Session, password: str, month: date | None = None) -> str
     today = datetime.now(PARIS).date()
     month = month or today.replace(day=1)
     org = Organisation(
-        name="Centre de Formation Garonne", siret=DEMO_SIRET,
-        address="12 allée Jean Jaurès, 31000 Toulouse", signatory_name="Claire Fabre",
+        name="Centre de Formation Garonne",
+        siret=DEMO_SIRET,
+        address="12 allée Jean Jaurès, 31000 Toulouse",
+        signatory_name="Claire Fabre",
         signatory_title="Directrice",
     )
     session.add(org)
     session.flush()
     users = {
         role: create_user(session, org, f"{role}@demo.example", name, role, password)
-        for role, name in (("admin", "Claire Fabre"), ("billing", "Sophie Garcia"),
-                           ("trainer", "Marc Roux"), ("auditor", "Paul Girard"))
+        for role, name in (
+            ("admin", "Claire Fabre"),
+            ("billing", "Sophie Garcia"),
+            ("trainer", "Marc Roux"),
+            ("auditor", "Paul Girard"),
+        )
     }
-    order = create_purchase_order(session, org, {
-        "number": f"BDC-{month.year}-0042", "title": "Compétences Plus — Toulouse",
-        "dispositif": "COMPETENCES_PLUS", "mode": "presentiel",
-        "planned_start": month.replace(month=1, day=5) if month.month > 1 else month,
-        "planned_end": date(month.year + 1, 6, 30), "sites": ["Toulouse — Jean Jaurès"],
-        "planned_trainees": 12,
-    })
-    office = create_composante(session, org, {
-        "purchase_order_id": order.id, "code": "CP-BUREAU", "title": "Bureautique et numérique",
-        "contracted_centre_minutes": 6 * 150 * 60, "contracted_company_minutes": 6 * 35 * 60,
-        "unit_price": Decimal("12.50"),
-    })
-    french = create_composante(session, org, {
-        "purchase_order_id": order.id, "code": "CP-FLE", "title": "Français professionnel",
-        "contracted_centre_minutes": 6 * 120 * 60, "contracted_company_minutes": 0,
-        "unit_price": Decimal("11.80"),
-    })
+    order = create_purchase_order(
+        session,
+        org,
+        {
+            "number": f"BDC-{month.year}-0042",
+            "title": "Compétences Plus — Toulouse",
+            "dispositif": "COMPETENCES_PLUS",
+            "mode": "presentiel",
+            "planned_start": month.replace(month=1, day=5) if month.month > 1 else month,
+            "planned_end": date(month.year + 1, 6, 30),
+            "sites": ["Toulouse — Jean Jaurès"],
+            "planned_trainees": 12,
+        },
+    )
+    office = create_composante(
+        session,
+        org,
+        {
+            "purchase_order_id": order.id,
+            "code": "CP-BUREAU",
+            "title": "Bureautique et numérique",
+            "contracted_centre_minutes": 6 * 150 * 60,
+            "contracted_company_minutes": 6 * 35 * 60,
+            "unit_price": Decimal("12.50"),
+        },
+    )
+    french = create_composante(
+        session,
+        org,
+        {
+            "purchase_order_id": order.id,
+            "code": "CP-FLE",
+            "title": "Français professionnel",
+            "contracted_centre_minutes": 6 * 120 * 60,
+            "contracted_company_minutes": 0,
+            "unit_price": Decimal("11.80"),
+        },
+    )
     trainees = []
     for index, (last, first, boe, aah) in enumerate(TRAINEES):
-        trainee = create_trainee(session, org, {
-            "last_name": last, "first_name": first, "boe": boe, "aah": aah,
-            "email": f"{first.lower()}.{last.lower()}@stagiaire.example".replace("é", "e")
-            .replace("è", "e").replace("ï", "i"),
-            "birth_date": date(1985 + index, 1 + index % 12, 10),
-        })
+        trainee = create_trainee(
+            session,
+            org,
+            {
+                "last_name": last,
+                "first_name": first,
+                "boe": boe,
+                "aah": aah,
+                "email": f"{first.lower()}.{last.lower()}@stagiaire.example".replace("é", "e")
+                .replace("è", "e")
+                .replace("ï", "i"),
+                "birth_date": date(1985 + index, 1 + index % 12, 10),
+            },
+        )
         composante = office if index < 6 else french
-        create_pathway(session, org, {
-            "trainee_id": trainee.id, "composante_id": composante.id, "entry_date": month,
-            "planned_exit_date": month + timedelta(days=120), "status": "in_training",
-            "prescribed_centre_minutes": (150 if composante is office else 120) * 60,
-            "prescribed_company_minutes": 35 * 60 if composante is office else 0,
-        }, users["billing"])
+        create_pathway(
+            session,
+            org,
+            {
+                "trainee_id": trainee.id,
+                "composante_id": composante.id,
+                "entry_date": month,
+                "planned_exit_date": month + timedelta(days=120),
+                "status": "in_training",
+                "prescribed_centre_minutes": (150 if composante is office else 120) * 60,
+                "prescribed_company_minutes": 35 * 60 if composante is office else 0,
+            },
+            users["billing"],
+        )
         trainees.append((trainee, composante))
 
     slots = 0
@@ -90,15 +139,28 @@ def load_demo(session: Session, password: str, month: date | None = None) -> str
         if day.weekday() < 5:
             for composante in (office, french):
                 for start, end, label in HALF_DAYS:
-                    kind = "autoformation" if day.weekday() == 4 and label == "Après-midi" else "centre"
-                    slot = create_slot(session, org, {
-                        "composante_id": composante.id, "kind": kind,
-                        "starts_at": _paris(day, start), "ends_at": _paris(day, end),
-                        "title": f"{composante.title} — {label.lower()}",
-                        "site": "Toulouse — Jean Jaurès" if kind == "centre" else None,
-                        "objective": "Exercices guidés sur la plateforme" if kind != "centre" else None,
-                        "trainer_id": users["trainer"].id, "group_name": composante.code,
-                    })
+                    kind = (
+                        "autoformation"
+                        if day.weekday() == 4 and label == "Après-midi"
+                        else "centre"
+                    )
+                    slot = create_slot(
+                        session,
+                        org,
+                        {
+                            "composante_id": composante.id,
+                            "kind": kind,
+                            "starts_at": _paris(day, start),
+                            "ends_at": _paris(day, end),
+                            "title": f"{composante.title} — {label.lower()}",
+                            "site": "Toulouse — Jean Jaurès" if kind == "centre" else None,
+                            "objective": "Exercices guidés sur la plateforme"
+                            if kind != "centre"
+                            else None,
+                            "trainer_id": users["trainer"].id,
+                            "group_name": composante.code,
+                        },
+                    )
                     slots += 1
                     if slot.ends_at < now:
                         _sign_past_slot(session, org, slot, trainees, composante)
@@ -118,11 +180,17 @@ def _sign_past_slot(session, org, slot, trainees, composante) -> None:
         seed = (slot.id * 7 + index) % 23
         absent = seed == 0
         late = 10 if seed == 1 else 0
-        session.add(Emargement(
-            organisation_id=org.id, slot_id=slot.id, trainee_id=trainee.id,
-            status="absent" if absent else "present",
-            signed_at=None if absent else slot.starts_at + timedelta(minutes=2 + late),
-            method="qr", late_minutes=late, confirmed=True,
-            absence_reason="Rendez-vous France Travail" if absent else None,
-            evidence={"demo": True},
-        ))
+        session.add(
+            Emargement(
+                organisation_id=org.id,
+                slot_id=slot.id,
+                trainee_id=trainee.id,
+                status="absent" if absent else "present",
+                signed_at=None if absent else slot.starts_at + timedelta(minutes=2 + late),
+                method="qr",
+                late_minutes=late,
+                confirmed=True,
+                absence_reason="Rendez-vous France Travail" if absent else None,
+                evidence={"demo": True},
+            )
+        )

@@ -38,8 +38,19 @@ COLUMNS = {
     "heures entreprise": ("prescribed_company_minutes", False),
 }
 TEMPLATE_HEADERS = [
-    "Nom", "Prénom", "Date de naissance", "E-mail", "Téléphone", "Identifiant", "BOE", "AAH",
-    "BDC", "Composante", "Date d'entrée", "Date de sortie prévue", "Heures centre",
+    "Nom",
+    "Prénom",
+    "Date de naissance",
+    "E-mail",
+    "Téléphone",
+    "Identifiant",
+    "BOE",
+    "AAH",
+    "BDC",
+    "Composante",
+    "Date d'entrée",
+    "Date de sortie prévue",
+    "Heures centre",
     "Heures entreprise",
 ]
 _TRUE = {"oui", "o", "x", "1", "vrai", "true", "yes"}
@@ -75,10 +86,7 @@ def read_rows(filename: str, content: bytes) -> list[dict]:
     if not values:
         raise DomainError("IMPORT_EMPTY", "Le fichier est vide.")
     headers = [_normalise(h) for h in values[0]]
-    missing = [
-        name for name, (_, required) in COLUMNS.items()
-        if required and name not in headers
-    ]
+    missing = [name for name, (_, required) in COLUMNS.items() if required and name not in headers]
     if missing:
         raise DomainError(
             "IMPORT_MISSING_COLUMNS",
@@ -190,7 +198,11 @@ def _find_trainee(session: Session, org: Organisation, data: dict) -> Trainee | 
 
 
 def import_file(
-    session: Session, org: Organisation, filename: str, content: bytes, actor: User | None = None,
+    session: Session,
+    org: Organisation,
+    filename: str,
+    content: bytes,
+    actor: User | None = None,
     progress=None,
 ) -> dict:
     rows = read_rows(filename, content)
@@ -226,7 +238,8 @@ def import_file(
             else:
                 counts["trainees_matched"] += 1
             create_pathway(
-                session, org,
+                session,
+                org,
                 {"trainee_id": trainee.id, "composante_id": composante_id, **pathway_data},
                 actor,
             )
@@ -234,8 +247,9 @@ def import_file(
             savepoint.commit()
         except DomainError as exc:
             savepoint.rollback()
-            errors.append({"line": line, "code": exc.code,
-                           "message": f"Ligne {line} : {exc.message}"})
+            errors.append(
+                {"line": line, "code": exc.code, "message": f"Ligne {line} : {exc.message}"}
+            )
     if errors:
         raise DomainError(
             "IMPORT_REJECTED",

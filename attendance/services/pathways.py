@@ -110,7 +110,11 @@ def create_pathway(
 
 
 def update_pathway(
-    session: Session, org: Organisation, pathway: Pathway, data: dict, actor: User | None = None,
+    session: Session,
+    org: Organisation,
+    pathway: Pathway,
+    data: dict,
+    actor: User | None = None,
     reason: str = "",
 ) -> Pathway:
     """R18: moved dates (postponed entry, extension) are recorded with their old values."""
@@ -176,7 +180,11 @@ def delete_pathway(session: Session, org: Organisation, pathway: Pathway) -> Non
 
 
 def abandon_pathway(
-    session: Session, org: Organisation, pathway: Pathway, exit_date: date, reason: str,
+    session: Session,
+    org: Organisation,
+    pathway: Pathway,
+    exit_date: date,
+    reason: str,
     actor: User | None = None,
 ) -> Pathway:
     """R9: an abandon is a trainee who attended at least one hour and left."""
@@ -192,8 +200,10 @@ def abandon_pathway(
     rules.check_pathway_dates(pathway.entry_date, pathway.planned_exit_date, exit_date)
     changes = {
         "status": {"from": pathway.status, "to": "abandon"},
-        "effective_exit_date": {"from": _jsonable(pathway.effective_exit_date),
-                                "to": exit_date.isoformat()},
+        "effective_exit_date": {
+            "from": _jsonable(pathway.effective_exit_date),
+            "to": exit_date.isoformat(),
+        },
     }
     pathway.status = "abandon"
     pathway.effective_exit_date = exit_date

@@ -41,7 +41,8 @@ def create_purchase_order(session: Session, org: Organisation, data: dict) -> Pu
     )
     if taken:
         raise Conflict(
-            "BDC_NUMBER_TAKEN", f"Le bon de commande n° {data['number']} existe déjà.",
+            "BDC_NUMBER_TAKEN",
+            f"Le bon de commande n° {data['number']} existe déjà.",
             {"number": data["number"]},
         )
     order = PurchaseOrder(organisation_id=org.id, dispositif_id=dispositif.id, **data)
@@ -78,7 +79,9 @@ def update_purchase_order(
             .where(PurchaseOrder.organisation_id == org.id, PurchaseOrder.number == data["number"])
         )
         if taken:
-            raise Conflict("BDC_NUMBER_TAKEN", f"Le bon de commande n° {data['number']} existe déjà.")
+            raise Conflict(
+                "BDC_NUMBER_TAKEN", f"Le bon de commande n° {data['number']} existe déjà."
+            )
     for key, value in data.items():
         setattr(order, key, value)
     _check_period(order.planned_start, order.planned_end)
@@ -153,4 +156,3 @@ def composante_volumes(session: Session, order_id: int) -> dict[str, dict[int, i
         "prescribed_centre": prescribed_centre,
         "prescribed_company": prescribed_company,
     }
-

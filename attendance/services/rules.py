@@ -25,12 +25,15 @@ def check_pathway_hours(
     """R1 (CCTP §3.1.2) pathway ≤ 200 h and R2 (§3.1.5) company ≤ 70 h for Compétences Plus;
     the limits belong to the dispositif."""
     if centre_minutes < 0 or company_minutes < 0:
-        raise RuleViolation("NEGATIVE_HOURS", "Les heures prescrites ne peuvent pas être négatives.")
+        raise RuleViolation(
+            "NEGATIVE_HOURS", "Les heures prescrites ne peuvent pas être négatives."
+        )
     if max_company_minutes is not None and company_minutes > max_company_minutes:
         raise RuleViolation(
             "R2_COMPANY_HOURS_EXCEEDED",
             f"La période en entreprise est limitée à {hours(max_company_minutes)} pour "
-            f"{dispositif_name} : {hours(company_minutes)} prescrites. Réduisez les heures entreprise.",
+            f"{dispositif_name} : {hours(company_minutes)} prescrites. "
+            "Réduisez les heures entreprise.",
             {"company_minutes": company_minutes, "max_company_minutes": max_company_minutes},
         )
     total = centre_minutes + company_minutes

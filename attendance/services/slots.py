@@ -11,20 +11,21 @@ from attendance.services.tenancy import get_owned
 def _check_slot(session: Session, org: Organisation, slot: Slot) -> None:
     if slot.ends_at <= slot.starts_at:
         raise DomainError(
-            "SLOT_END_BEFORE_START", "La fin de la séance doit suivre son début : corrigez l'horaire."
+            "SLOT_END_BEFORE_START",
+            "La fin de la séance doit suivre son début : corrigez l'horaire.",
         )
-    if slot.kind == "company":
-        if slot.trainee_id is None or not slot.company_name:
-            raise DomainError(
-                "COMPANY_SLOT_NEEDS_TRAINEE",
-                "Une période en entreprise concerne un stagiaire et une entreprise : "
-                "renseignez trainee_id et company_name.",
-            )
+    if slot.kind == "company" and (slot.trainee_id is None or not slot.company_name):
+        raise DomainError(
+            "COMPANY_SLOT_NEEDS_TRAINEE",
+            "Une période en entreprise concerne un stagiaire et une entreprise : "
+            "renseignez trainee_id et company_name.",
+        )
     if slot.trainer_id is not None:
         trainer = get_owned(session, User, slot.trainer_id, org, "formateur")
         if trainer.role not in ("trainer", "admin"):
             raise DomainError(
-                "NOT_A_TRAINER", f"{trainer.full_name} n'a pas le rôle formateur.",
+                "NOT_A_TRAINER",
+                f"{trainer.full_name} n'a pas le rôle formateur.",
                 {"trainer_id": trainer.id},
             )
     if slot.trainee_id is not None:

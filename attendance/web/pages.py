@@ -32,8 +32,9 @@ def login():
     error = None
     if request.method == "POST":
         try:
-            user = authenticate(db.session, request.form.get("email", ""),
-                                request.form.get("password", ""))
+            user = authenticate(
+                db.session, request.form.get("email", ""), request.form.get("password", "")
+            )
         except Unauthorized as exc:
             error = exc.message
         else:

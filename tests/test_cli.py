@@ -1,0 +1,134 @@
+"""The ``attendance`` commands, run through Flask's CLI runner against the test database."""
+
+from sqlalchemy import func, select
+
+from attendance.extensions import db
+from attendance.models import Emargement, Organisation, Pathway, Slot, Trainee, User
+from attendance.services.importer import TEMPLATE_HEADERS
+from tests.factories import gen_composante, gen_org, gen_purchase_order
+
+
+def _count(model):
+    db.session.expire_all()
+    return db.session.scalar(select(func.count()).select_from(model))
+
+
+def test_demo_loads_a_realistic_organisation_once(runner, app):
+    result = runner.invoke(args=["demo"])
+    assert result.exit_code == 0, result.output
+    assert "Démo prête" in result.output
+    assert _count(Organisation) == 1
+    assert _count(Trainee) == 12
+    assert _count(Pathway) == 12
+    assert _count(Slot) >= 80  # 2 composantes x 2 half-days x the month's working days
+    assert {u.role for u in db.session.scalars(select(User))} == {
+        "admin",
+        "billing",
+        "trainer",
+        "auditor",
+    }
+    again = runner.invoke(args=["demo"])
+    assert again.exit_code == 0 and "déjà présent" in again.output
+    assert _count(Trainee) == 12
+
+
+def test_demo_accounts_can_log_in(runner, client, app):
+    runner.invoke(args=["demo", "--password", "mot-de-passe-demo"])
+    response = client.post(
+        "/api/auth/token", json={"email": "billing@demo.example", "password": "mot-de-passe-demo"}
+    )
+    assert response.status_code == 201
+    headers = {"Authorization": f"Bearer {response.get_json()['token']}"}
+    assert client.get("/api/trainees", headers=headers).get_json()["total"] == 12
+    assert _count(Emargement) >= 0
+
+
+def test_create_user_command(runner, app):
+    gen_org()
+    db.session.commit()
+    result = runner.invoke(
+        args=[
+            "create-user",
+            "--email",
+            "Formateur@Example.org",
+            "--name",
+            "Marc Roux",
+            "--role",
+            "trainer",
+            "--password",
+            "un-long-mot-de-passe",
+        ]
+    )
+    assert result.exit_code == 0, result.output
+    assert db.session.scalars(select(User)).one().email == "formateur@example.org"
+
+
+def test_create_user_command_refuses_a_short_password_in_french(runner, app):
+    gen_org()
+    db.session.commit()
+    result = runner.invoke(
+        args=[
+            "create-user",
+            "--email",
+            "a@example.org",
+            "--name",
+            "A",
+            "--role",
+            "admin",
+            "--password",
+            "court",
+        ]
+    )
+    assert result.exit_code == 1
+    assert "au moins 10 caractères" in result.output
+    assert _count(User) == 0
+
+
+def test_import_command_reports_row_errors_and_imports_nothing(runner, app, tmp_path):
+    org = gen_org()
+    gen_composante(gen_purchase_order(org, number="BDC-1"), code="BUR")
+    db.session.commit()
+    path = tmp_path / "liste.csv"
+    rows = [
+        [
+            "Martin",
+            "Léa",
+            "",
+            "",
+            "",
+            "",
+            "non",
+            "non",
+            "BDC-1",
+            "BUR",
+            "02/03/2026",
+            "03/07/2026",
+            "150",
+            "0",
+        ],
+        [
+            "Roux",
+            "Adam",
+            "",
+            "",
+            "",
+            "",
+            "non",
+            "oui",
+            "BDC-1",
+            "BUR",
+            "02/03/2026",
+            "03/07/2026",
+            "150",
+            "0",
+        ],
+    ]
+    path.write_text("\n".join([";".join(TEMPLATE_HEADERS)] + [";".join(r) for r in rows]))
+    result = runner.invoke(args=["import", str(path)])
+    assert result.exit_code == 1
+    assert "Ligne 3" in result.output
+    assert _count(Trainee) == 0
+    path.write_text("\n".join([";".join(TEMPLATE_HEADERS), ";".join(rows[0])]))
+    result = runner.invoke(args=["import", str(path)])
+    assert result.exit_code == 0, result.output
+    assert _count(Pathway) == 1
