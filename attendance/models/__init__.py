@@ -1,5 +1,6 @@
 """All tables, imported here so Alembic and the app see the whole schema."""
 
+from attendance.models.declaration import DeclarationPush, MonthDeclaration
 from attendance.models.dispositif import Dispositif
 from attendance.models.organisation import ROLES, ApiToken, Organisation, User
 from attendance.models.purchase_order import (
@@ -32,8 +33,10 @@ __all__ = [
     "ApiToken",
     "Composante",
     "Correction",
+    "DeclarationPush",
     "Dispositif",
     "Emargement",
+    "MonthDeclaration",
     "MonthPeriod",
     "Organisation",
     "Pathway",

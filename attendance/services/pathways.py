@@ -19,6 +19,7 @@ from attendance.models import (
     Trainee,
     User,
 )
+from attendance.months.lock import ensure_open
 from attendance.services import rules
 from attendance.services.purchase_orders import composante_volumes
 from attendance.services.tenancy import get_owned
@@ -100,6 +101,7 @@ def create_pathway(
             f"{trainee.display_name} a déjà un parcours sur la composante {composante.code}.",
             {"pathway_id": duplicate},
         )
+    ensure_open(session, org, composante.purchase_order_id, [data.get("entry_date")])
     pathway = Pathway(organisation_id=org.id, trainee=trainee, composante=composante, **data)
     session.add(pathway)
     _check(session, pathway, volume_grew=True)
@@ -125,6 +127,11 @@ def update_pathway(
     }
     if not changes:
         return pathway
+    # R11: moving a date into or out of a validated month would change its declaration.
+    moved_days = [
+        day for key in _DATE_FIELDS if key in changes for day in (getattr(pathway, key), data[key])
+    ]
+    ensure_open(session, org, pathway.composante.purchase_order_id, moved_days)
     grew = any(
         key in changes and data[key] > getattr(pathway, key)
         for key in ("prescribed_centre_minutes", "prescribed_company_minutes")

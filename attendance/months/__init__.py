@@ -1,0 +1,1 @@
+"""The monthly cycle: draft, synchronised (re-sync allowed), validated (locked) — R11."""

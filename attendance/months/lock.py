@@ -1,0 +1,61 @@
+"""R11 (FAQ 44): a validated month is locked. Every write that would change a month's
+declaration asks here first, whatever path it comes from (API, pages, CLI, sign-in)."""
+
+from collections.abc import Iterable
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from attendance.errors import Conflict
+from attendance.models import MonthPeriod, Organisation
+
+PARIS = ZoneInfo("Europe/Paris")
+MONTH_NAMES = (
+    "janvier",
+    "février",
+    "mars",
+    "avril",
+    "mai",
+    "juin",
+    "juillet",
+    "août",
+    "septembre",
+    "octobre",
+    "novembre",
+    "décembre",
+)
+
+
+def month_label(month: date) -> str:
+    return f"{MONTH_NAMES[month.month - 1]} {month.year}"
+
+
+def local_day(instant: datetime) -> date:
+    """The day an instant falls on in France, which decides its month."""
+    return instant.astimezone(PARIS).date()
+
+
+def ensure_open(
+    session: Session, org: Organisation, purchase_order_id: int, days: Iterable[date | None]
+) -> None:
+    months = {day.replace(day=1) for day in days if day is not None}
+    if not months:
+        return
+    locked = session.scalars(
+        select(MonthPeriod.month).where(
+            MonthPeriod.organisation_id == org.id,
+            MonthPeriod.purchase_order_id == purchase_order_id,
+            MonthPeriod.state == "validated",
+            MonthPeriod.month.in_(months),
+        )
+    ).all()
+    if locked:
+        month = min(locked)
+        raise Conflict(
+            "MONTH_VALIDATED",
+            f"Le mois de {month_label(month)} est validé pour ce bon de commande : il ne peut "
+            "plus être modifié. Un administrateur peut le rouvrir en indiquant un motif.",
+            {"month": f"{month:%Y-%m}", "purchase_order_id": purchase_order_id},
+        )
