@@ -19,10 +19,24 @@ months) call ``realised_hours`` or its two shorthands.
 """
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import date
+from typing import NamedTuple
 
-from sqlalchemy import and_, case, exists, func, literal, or_, select, union_all
+from sqlalchemy import (
+    Date,
+    Integer,
+    and_,
+    case,
+    cast,
+    exists,
+    func,
+    literal,
+    null,
+    or_,
+    select,
+    true,
+    union_all,
+)
 from sqlalchemy.orm import Session, aliased
 
 from attendance.errors import DomainError
@@ -33,8 +47,7 @@ from attendance.services.tenancy import get_owned
 GROUP_KEYS: tuple[str, ...] = ("trainee_id", "composante_id", "hour_class", "month")
 
 
-@dataclass(frozen=True)
-class HoursRow:
+class HoursRow(NamedTuple):
     """Realised minutes of one group; keys not grouped by are ``None``.
 
     ``minutes`` is the realised time after corrections; ``corrected_minutes`` is the part of
@@ -140,6 +153,8 @@ def realised_hours(
         signed = signed.where(Emargement.trainee_id == trainee_id)
 
     fix = effective
+    # Driven by the (few) corrections: each finds its trainee's sign-ins through the
+    # trainee index, never by walking the month's slots.
     replaced = (
         select(
             *[slot_keys[key].label(key) for key in sql_keys],
@@ -148,17 +163,19 @@ def realised_hours(
             literal(0).label("corrections"),
         )
         .select_from(fix)
+        .join(Emargement, Emargement.trainee_id == fix.c.trainee_id)
         .join(
             Slot,
             and_(
-                in_window, Slot.composante_id == fix.c.composante_id, Slot.kind == fix.c.hour_class
+                Slot.id == Emargement.slot_id,
+                Slot.composante_id == fix.c.composante_id,
+                Slot.kind == fix.c.hour_class,
             ),
         )
-        .join(
-            Emargement,
-            and_(Emargement.slot_id == Slot.id, Emargement.trainee_id == fix.c.trainee_id),
-        )
         .where(
+            Slot.organisation_id == org.id,
+            periods.without_index(Slot.starts_at, dialect) >= win.utc_from,
+            periods.without_index(Slot.starts_at, dialect) < win.utc_to,
             or_(
                 and_(
                     fix.c.scope == "day",
@@ -168,7 +185,7 @@ def realised_hours(
                     fix.c.scope == "month",
                     periods.local_month(Slot.starts_at, win, dialect) == fix.c.month,
                 ),
-            )
+            ),
         )
     )
     correction_keys = {
@@ -188,34 +205,41 @@ def realised_hours(
         signed = signed.group_by(*[slot_keys[key] for key in sql_keys])
         replaced = replaced.group_by(*[slot_keys[key] for key in sql_keys])
         corrected = corrected.group_by(*[correction_keys[key] for key in sql_keys])
-    parts = union_all(signed, replaced, corrected).subquery("parts")
-    outer_keys = [parts.c[key] for key in sql_keys]
-    statement = select(
-        *outer_keys,
-        func.sum(parts.c.minutes),
-        func.sum(parts.c.corrected),
-        func.sum(parts.c.corrections),
+    # The month's sign-ins are aggregated once; the corrections' adjustments (a few rows) are
+    # aggregated apart and joined on the keys, so the big result is never grouped twice.
+    adjustments = union_all(replaced, corrected).subquery("adjustment_parts")
+    adjusted = select(
+        *[adjustments.c[key] for key in sql_keys],
+        func.sum(adjustments.c.minutes).label("minutes"),
+        func.sum(adjustments.c.corrected).label("corrected"),
+        func.sum(adjustments.c.corrections).label("corrections"),
     )
     if sql_keys:
-        statement = statement.group_by(*outer_keys).order_by(*outer_keys)
+        adjusted = adjusted.group_by(*[adjustments.c[key] for key in sql_keys])
+    base, fixes = signed.subquery("signed"), adjusted.subquery("adjusted")
+    on = and_(true(), *[base.c[key] == fixes.c[key] for key in sql_keys])
 
-    rows = []
-    for record in session.execute(statement):
-        values = dict(zip(sql_keys, record[: len(sql_keys)], strict=True))
-        minutes, corrected_minutes, count = record[len(sql_keys) :]
-        if not sql_keys and minutes is None:
-            minutes = 0
-        if "month" in keys and not month_in_sql:
-            values["month"] = win.first_month
-        rows.append(
-            HoursRow(
-                minutes=int(minutes or 0),
-                corrected_minutes=int(corrected_minutes or 0),
-                corrections=int(count or 0),
-                **values,
-            )
-        )
-    return rows
+    def key_column(key):
+        if key in sql_keys:
+            return func.coalesce(base.c[key], fixes.c[key])
+        if key == "month" and "month" in keys:
+            return literal(win.first_month, Date)
+        return null()
+
+    def whole(column):
+        return cast(func.coalesce(column, 0), Integer)
+
+    key_columns = [key_column(key) for key in GROUP_KEYS]
+    # Columns in HoursRow's order, so each record becomes a row without a Python loop body.
+    statement = select(
+        cast(func.coalesce(base.c.minutes, 0) + func.coalesce(fixes.c.minutes, 0), Integer),
+        whole(fixes.c.corrected),
+        whole(fixes.c.corrections),
+        *key_columns,
+    ).select_from(base.join(fixes, on, full=True))
+    if sql_keys:
+        statement = statement.order_by(*[key_column(key) for key in sql_keys])
+    return list(map(HoursRow._make, session.connection().execute(statement)))
 
 
 def _effective_corrections(org, composantes, win: periods.Window, dialect: str, trainee_id):
@@ -266,7 +290,8 @@ def _effective_corrections(org, composantes, win: periods.Window, dialect: str, 
             Correction.id.in_(latest),
             or_(Correction.scope == "month", ~superseded),
         )
-        .subquery("effective_corrections")
+        .cte("effective_corrections")
+        .prefix_with("MATERIALIZED")
     )
 
 

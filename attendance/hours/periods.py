@@ -12,7 +12,8 @@ from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import Date, Integer, case, cast, func, type_coerce
-from sqlalchemy.sql.elements import ColumnElement
+from sqlalchemy.sql.elements import ColumnElement, UnaryExpression
+from sqlalchemy.sql.operators import custom_op
 
 from attendance.errors import DomainError
 from attendance.models.types import UTCDateTime
@@ -157,3 +158,11 @@ def at_least_zero(value, dialect: str) -> ColumnElement:
     if dialect == "postgresql":
         return func.greatest(value, 0)
     return func.max(value, 0)  # SQLite's two-argument max() is the scalar maximum
+
+
+def without_index(column, dialect: str) -> ColumnElement:
+    """The column wrapped so SQLite will not pick its index (``+column``), for a query that
+    a few rows of another table should drive; PostgreSQL's planner needs no such help."""
+    if dialect == "sqlite":
+        return UnaryExpression(column, operator=custom_op("+"), type_=column.type)
+    return column
