@@ -35,12 +35,12 @@ from sqlalchemy import create_engine, text
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from attendance import create_app  # noqa: E402
-from attendance.config import database_url as normalise_url  # noqa: E402
-from attendance.extensions import db  # noqa: E402
-from attendance.hours.aggregate import trainee_month_hours  # noqa: E402
-from attendance.hours.periods import window  # noqa: E402
-from attendance.models import Organisation  # noqa: E402
+from attendance import create_app
+from attendance.config import database_url as normalise_url
+from attendance.extensions import db
+from attendance.hours.aggregate import trainee_month_hours
+from attendance.hours.periods import window
+from attendance.models import Organisation
 
 MONTH = date(2026, 3, 1)
 GROUP_SIZE = 20
