@@ -1,11 +1,12 @@
 """Realised hours added up by the database: per trainee, composante, class and month of a BDC.
 
-One SQL statement does it, with GROUP BY; Python never walks the sign-ins. The statement is
-the sum of three parts:
+One SQL statement does it, with GROUP BY; Python never walks the sign-ins. It joins (FULL
+OUTER JOIN on the group keys, SQLite ≥ 3.39) two aggregates:
 
-* signed: each sign-in's realised minutes (``realised.realised_minutes`` written in SQL);
-* replaced: minus the signed minutes of every day (month) covered by a validated correction;
-* corrected: plus the minutes of those corrections.
+* signed: each sign-in's realised minutes (``realised.realised_minutes`` written in SQL),
+  grouped once over the whole window;
+* adjustments, driven by the few validated corrections: minus the signed minutes of every
+  day (month) a correction covers, plus the correction's minutes.
 
 R12 (FAQ 45): a *correctif horaire* replaces the realised minutes of its day (centre hours)
 or of its month (company periods) for one trainee, composante and class. Only validated
