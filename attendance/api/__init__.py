@@ -2,6 +2,7 @@
 
 from attendance.api import (
     auth,
+    compliance,
     composantes,
     imports,
     pathways,
@@ -19,6 +20,7 @@ BLUEPRINTS = (
     pathways.blp,
     slots.blp,
     imports.blp,
+    compliance.blp,
 )
 
 

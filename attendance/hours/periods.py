@@ -1,0 +1,168 @@
+"""Months in local time and the SQL that puts a UTC instant into its local day or month.
+
+Slots are stored in UTC; a month, a day and a correction's date are Europe/Paris ones. A
+slot at 23:30 UTC on 31 March belongs to April in Paris. PostgreSQL converts with its own
+time-zone database; SQLite has none, so the offsets in force over the queried window are
+read from ``zoneinfo`` and written into the query as a CASE over the (rare) transitions.
+"""
+
+import itertools
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import Date, Integer, case, cast, func, type_coerce
+from sqlalchemy.sql.elements import ColumnElement, UnaryExpression
+from sqlalchemy.sql.operators import custom_op
+
+from attendance.errors import DomainError
+from attendance.models.types import UTCDateTime
+
+DEFAULT_TIMEZONE = "Europe/Paris"
+
+
+def parse_month(text: str) -> date:
+    """« 2026-03 » → 1 March 2026; a clear French error otherwise."""
+    try:
+        year, month = (int(part) for part in text.split("-"))
+        return date(year, month, 1)
+    except (ValueError, TypeError) as exc:
+        raise DomainError(
+            "INVALID_MONTH",
+            f"Mois invalide « {text} » : utilisez le format AAAA-MM, par exemple 2026-03.",
+            {"month": text},
+        ) from exc
+
+
+def first_of_month(day: date) -> date:
+    return day.replace(day=1)
+
+
+def next_month(month: date) -> date:
+    return date(month.year + month.month // 12, month.month % 12 + 1, 1)
+
+
+def months_between(first: date, last: date) -> list[date]:
+    """Every first-of-month from ``first`` to ``last`` included."""
+    months, current = [], first_of_month(first)
+    while current <= last:
+        months.append(current)
+        current = next_month(current)
+    return months
+
+
+@dataclass(frozen=True)
+class Window:
+    """Local months ``first_month`` … ``last_month`` as a half-open UTC interval."""
+
+    first_month: date
+    last_month: date
+    timezone: str
+    utc_from: datetime
+    utc_to: datetime
+
+    @property
+    def single_month(self) -> bool:
+        return self.first_month == self.last_month
+
+    @property
+    def end_date(self) -> date:
+        """The first local day after the window (exclusive bound for dates)."""
+        return next_month(self.last_month)
+
+
+def local_midnight_utc(day: date, timezone: str) -> datetime:
+    return datetime(day.year, day.month, day.day, tzinfo=ZoneInfo(timezone)).astimezone(UTC)
+
+
+def window(first_month: date, last_month: date | None = None, timezone: str | None = None):
+    """The UTC interval covering whole local months (a slot belongs to its start's month)."""
+    timezone = timezone or DEFAULT_TIMEZONE
+    first_month = first_of_month(first_month)
+    last_month = first_of_month(last_month or first_month)
+    if last_month < first_month:
+        raise DomainError(
+            "INVALID_PERIOD",
+            "Le dernier mois précède le premier : inversez-les.",
+            {"first_month": first_month.isoformat(), "last_month": last_month.isoformat()},
+        )
+    return Window(
+        first_month,
+        last_month,
+        timezone,
+        local_midnight_utc(first_month, timezone),
+        local_midnight_utc(next_month(last_month), timezone),
+    )
+
+
+def offset_segments(win: Window) -> list[tuple[datetime, int]]:
+    """(UTC instant from which it applies, offset in minutes) over the window, first one
+    applying from the window's start. Hour steps find every transition of a European zone
+    (they happen on the hour); a month holds at most one."""
+    zone = ZoneInfo(win.timezone)
+    segments: list[tuple[datetime, int]] = []
+    instant = win.utc_from
+    while instant < win.utc_to:
+        offset = int(instant.astimezone(zone).utcoffset().total_seconds() // 60)
+        if not segments or segments[-1][1] != offset:
+            segments.append((instant, offset))
+        instant += timedelta(hours=1)
+    return segments
+
+
+def _sqlite_shifted(column, win: Window, *modifiers: str) -> ColumnElement:
+    segments = offset_segments(win)
+
+    def shifted(offset: int):
+        return func.date(column, f"{offset:+d} minutes", *modifiers)
+
+    if len(segments) == 1:
+        return shifted(segments[0][1])
+    whens = [
+        (column < type_coerce(start, UTCDateTime), shifted(offset))
+        for (_, offset), (start, _) in itertools.pairwise(segments)
+    ]
+    return case(*whens, else_=shifted(segments[-1][1]))
+
+
+def local_day(column, win: Window, dialect: str) -> ColumnElement:
+    """The local calendar day of a UTC instant column (valid for instants inside ``win``)."""
+    if dialect == "postgresql":
+        return cast(func.timezone(win.timezone, column), Date)
+    return type_coerce(_sqlite_shifted(column, win), Date)
+
+
+def local_month(column, win: Window, dialect: str) -> ColumnElement:
+    """The first day of the local month of a UTC instant column (inside ``win``)."""
+    if dialect == "postgresql":
+        return cast(func.date_trunc("month", func.timezone(win.timezone, column)), Date)
+    return type_coerce(_sqlite_shifted(column, win, "start of month"), Date)
+
+
+def month_of_date(column, dialect: str) -> ColumnElement:
+    """The first day of the month of a DATE column."""
+    if dialect == "postgresql":
+        return cast(func.date_trunc("month", column), Date)
+    return type_coerce(func.date(column, "start of month"), Date)
+
+
+def scheduled_minutes(starts_at, ends_at, dialect: str) -> ColumnElement:
+    """Whole minutes between two instants, as ``Slot.scheduled_minutes`` computes them."""
+    if dialect == "postgresql":
+        return cast(func.floor(func.extract("epoch", ends_at - starts_at) / 60), Integer)
+    seconds = cast((func.julianday(ends_at) - func.julianday(starts_at)) * 86400 + 0.5, Integer)
+    return seconds // 60
+
+
+def at_least_zero(value, dialect: str) -> ColumnElement:
+    if dialect == "postgresql":
+        return func.greatest(value, 0)
+    return func.max(value, 0)  # SQLite's two-argument max() is the scalar maximum
+
+
+def without_index(column, dialect: str) -> ColumnElement:
+    """The column wrapped so SQLite will not pick its index (``+column``), for a query that
+    a few rows of another table should drive; PostgreSQL's planner needs no such help."""
+    if dialect == "sqlite":
+        return UnaryExpression(column, operator=custom_op("+"), type_=column.type)
+    return column
