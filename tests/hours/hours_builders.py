@@ -2,10 +2,9 @@
 
 from datetime import UTC, date, datetime
 
-from factories import gen_composante, gen_org, gen_purchase_order, gen_slot
-
 from attendance.extensions import db
 from attendance.models import Correction
+from tests.factories import gen_composante, gen_org, gen_purchase_order, gen_slot
 
 MORNING_UTC = (8, 0)  # 09:00 or 10:00 in Paris: always the same local day
 AFTERNOON_UTC = (12, 30)

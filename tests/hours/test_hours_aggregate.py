@@ -3,11 +3,11 @@
 from datetime import UTC, date, datetime
 
 import pytest
-from factories import gen_emargement, gen_org, gen_slot, gen_trainee
-from hours_builders import correction, half_day, order_with
 
 from attendance.errors import NotFound
 from attendance.hours.aggregate import hours_to_date, realised_hours, trainee_month_hours
+from tests.factories import gen_emargement, gen_org, gen_slot, gen_trainee
+from tests.hours.hours_builders import correction, half_day, order_with
 
 MARCH = date(2026, 3, 1)
 

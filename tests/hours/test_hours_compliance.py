@@ -2,11 +2,10 @@
 
 from datetime import UTC, date, datetime
 
-from factories import PASSWORD, gen_emargement, gen_pathway, gen_trainee, gen_user, token_for
-from hours_builders import correction, half_day, order_with
-
 from attendance.extensions import db
 from attendance.hours.compliance import compliance_view
+from tests.factories import PASSWORD, gen_emargement, gen_pathway, gen_trainee, gen_user, token_for
+from tests.hours.hours_builders import correction, half_day, order_with
 
 MARCH = date(2026, 3, 1)
 AFTER_MARCH = datetime(2026, 4, 15, tzinfo=UTC)

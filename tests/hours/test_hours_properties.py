@@ -5,8 +5,6 @@ and no cap ever bills more than itself."""
 from collections import defaultdict
 from datetime import date
 
-from factories import gen_emargement, gen_org, gen_trainee
-from hours_builders import correction, half_day, order_with
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -14,6 +12,8 @@ from attendance.hours import limits
 from attendance.hours.aggregate import realised_hours
 from attendance.hours.classes import HOUR_CLASSES
 from attendance.hours.realised import realised_minutes
+from tests.factories import gen_emargement, gen_org, gen_trainee
+from tests.hours.hours_builders import correction, half_day, order_with
 
 MARCH = date(2026, 3, 1)
 DB_SETTINGS = settings(

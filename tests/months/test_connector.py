@@ -54,13 +54,24 @@ class Receiver:
 def declaration(app):
     org = gen_org()
     order = gen_purchase_order(org, number="BDC-2026-42")
-    period = MonthPeriod(organisation_id=org.id, purchase_order_id=order.id,
-                         month=date(2026, 11, 1), state="synchronised", version=1)
+    period = MonthPeriod(
+        organisation_id=org.id,
+        purchase_order_id=order.id,
+        month=date(2026, 11, 1),
+        state="synchronised",
+        version=1,
+    )
     db.session.add(period)
     db.session.flush()
-    snapshot = MonthDeclaration(organisation_id=org.id, month_period_id=period.id, version=1,
-                                checksum="abc", rows=[{"last_name": "Martin"}], grid=[],
-                                totals={"centre_minutes": 600})
+    snapshot = MonthDeclaration(
+        organisation_id=org.id,
+        month_period_id=period.id,
+        version=1,
+        checksum="abc",
+        rows=[{"last_name": "Martin"}],
+        grid=[],
+        totals={"centre_minutes": 600},
+    )
     db.session.add(snapshot)
     db.session.commit()
     return snapshot
@@ -75,13 +86,16 @@ def test_a_first_failure_is_retried_and_stored_once(declaration):
     receiver = Receiver(["fail", "ok"])
     delays = []
     try:
-        push_declaration(db.session, declaration, Endpoint(receiver.url, backoff_s=0.5),
-                         sleep=delays.append)
+        push_declaration(
+            db.session, declaration, Endpoint(receiver.url, backoff_s=0.5), sleep=delays.append
+        )
     finally:
         receiver.close()
     attempts = _attempts()
     assert [(a.attempt, a.outcome, a.http_status) for a in attempts] == [
-        (1, "http_error", 503), (2, "success", 200)]
+        (1, "http_error", 503),
+        (2, "success", 200),
+    ]
     assert attempts[0].detail == "maintenance"
     assert delays == [0.5]
     assert list(receiver.stored) == ["BDC-2026-42:2026-11:v1"]
@@ -91,8 +105,12 @@ def test_a_first_failure_is_retried_and_stored_once(declaration):
 def test_a_timed_out_push_is_retried_without_a_duplicate(declaration):
     receiver = Receiver(["slow_ok", "ok"])
     try:
-        push_declaration(db.session, declaration,
-                         Endpoint(receiver.url, timeout_s=0.5, backoff_s=0), sleep=lambda s: None)
+        push_declaration(
+            db.session,
+            declaration,
+            Endpoint(receiver.url, timeout_s=0.5, backoff_s=0),
+            sleep=lambda s: None,
+        )
     finally:
         receiver.close()
     attempts = _attempts()
@@ -105,8 +123,9 @@ def test_giving_up_says_so_in_french_and_keeps_every_attempt(declaration):
     receiver = Receiver(["fail"] * 5)
     try:
         with pytest.raises(DomainError) as caught:
-            push_declaration(db.session, declaration, Endpoint(receiver.url, attempts=3),
-                             sleep=lambda s: None)
+            push_declaration(
+                db.session, declaration, Endpoint(receiver.url, attempts=3), sleep=lambda s: None
+            )
     finally:
         receiver.close()
     assert caught.value.code == "DECLARATION_PUSH_FAILED"
