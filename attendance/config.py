@@ -68,6 +68,9 @@ class Config:
             "components": {"securitySchemes": {"bearerAuth": {"type": "http", "scheme": "bearer"}}},
             "info": {"description": "Émargement électronique, heures réalisées et facturation."},
         }
+        # Where declarations are pushed (the Region's system or any other); file export otherwise.
+        self.DECLARATION_PUSH_URL = env.get("DECLARATION_PUSH_URL")
+        self.DECLARATION_PUSH_TOKEN = env.get("DECLARATION_PUSH_TOKEN")
         self.SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
         for key, value in overrides.items():
             setattr(self, key, value)

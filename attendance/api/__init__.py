@@ -4,7 +4,9 @@ from attendance.api import (
     auth,
     compliance,
     composantes,
+    corrections,
     imports,
+    months,
     pathways,
     purchase_orders,
     slots,
@@ -21,6 +23,8 @@ BLUEPRINTS = (
     slots.blp,
     imports.blp,
     compliance.blp,
+    months.blp,
+    corrections.blp,
 )
 
 

@@ -122,7 +122,7 @@ def realised_hours(
     composantes = select(Composante.id).where(
         Composante.organisation_id == org.id, Composante.purchase_order_id == purchase_order_id
     )
-    effective = _effective_corrections(org, composantes, win, dialect, trainee_id)
+    effective = effective_corrections(org, composantes, win, dialect, trainee_id)
 
     slot_keys = {
         "trainee_id": Emargement.trainee_id,
@@ -243,7 +243,7 @@ def realised_hours(
     return list(map(HoursRow._make, session.connection().execute(statement)))
 
 
-def _effective_corrections(org, composantes, win: periods.Window, dialect: str, trainee_id):
+def effective_corrections(org, composantes, win: periods.Window, dialect: str, trainee_id):
     """Validated corrections that apply in the window, one per (trainee, composante, class,
     scope, day), the latest; a month correction hides the day corrections of its month."""
     latest = (

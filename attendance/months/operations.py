@@ -1,0 +1,109 @@
+"""What billing staff do with a month: synchronise, validate, reopen, export, push.
+
+The API, the pages and the CLI call these; each takes the session and the organisation.
+"""
+
+from datetime import date
+
+from flask import current_app
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from attendance.errors import DomainError
+from attendance.models import MonthDeclaration, MonthPeriod, Organisation, PurchaseOrder, User
+from attendance.months import declaration as builder
+from attendance.months import states
+from attendance.months.connector import Endpoint, push_declaration
+from attendance.services.tenancy import get_owned
+from reports.declaration_xlsx import write_declaration
+
+
+def synchronise(
+    session: Session, org: Organisation, purchase_order_id: int, month: date, actor: User | None
+) -> MonthDeclaration:
+    """R11: freeze the month's figures as a new numbered version (allowed until validated)."""
+    order = get_owned(session, PurchaseOrder, purchase_order_id, org, "bon de commande")
+    period = states.get_period(session, org, order.id, month, create=True)
+    states.refuse_if_validated(period)
+    content = builder.build_declaration(session, org, order, period.month)
+    return states.record_snapshot(session, period, content, actor)
+
+
+def validate(
+    session: Session, org: Organisation, purchase_order_id: int, month: date, actor: User
+) -> MonthPeriod:
+    order = get_owned(session, PurchaseOrder, purchase_order_id, org, "bon de commande")
+    period = states.get_period(session, org, order.id, month, create=True)
+    states.refuse_if_validated(period)
+    current = builder.build_declaration(session, org, order, period.month)
+    found = builder.blockers(session, org, order, period.month)
+    return states.mark_validated(session, period, current, found, actor)
+
+
+def reopen(
+    session: Session,
+    org: Organisation,
+    purchase_order_id: int,
+    month: date,
+    actor: User,
+    reason: str,
+) -> MonthPeriod:
+    period = states.get_period(session, org, purchase_order_id, month, create=False)
+    if period is None:
+        raise DomainError("MONTH_NOT_VALIDATED", "Ce mois n'a jamais été validé.", status=409)
+    return states.reopen(session, period, actor, reason)
+
+
+def declaration_for(
+    session: Session,
+    org: Organisation,
+    purchase_order_id: int,
+    month: date,
+    version: int | None = None,
+) -> MonthDeclaration:
+    """The latest (or a given) synchronised version of the month."""
+    period = states.get_period(session, org, purchase_order_id, month, create=False)
+    latest = states.latest_declaration(session, period) if period else None
+    if latest is None:
+        raise DomainError(
+            "MONTH_NOT_SYNCHRONISED",
+            "Ce mois n'a pas encore été synchronisé : synchronisez-le pour obtenir la déclaration.",
+            status=409,
+        )
+    if version is None or version == latest.version:
+        return latest
+    chosen = session.scalar(
+        select(MonthDeclaration).where(
+            MonthDeclaration.month_period_id == period.id, MonthDeclaration.version == version
+        )
+    )
+    if chosen is None:
+        raise DomainError("VERSION_NOT_FOUND", f"La version {version} n'existe pas.", status=404)
+    return chosen
+
+
+def declaration_xlsx(declaration: MonthDeclaration) -> bytes:
+    period = declaration.period
+    title = f"{builder.title(period.purchase_order, period.month)} — version {declaration.version}"
+    return write_declaration(
+        declaration.rows, declaration.grid, builder.month_days(period.month), title
+    )
+
+
+def configured_endpoint() -> Endpoint | None:
+    url = current_app.config.get("DECLARATION_PUSH_URL")
+    if not url:
+        return None
+    return Endpoint(url=url, token=current_app.config.get("DECLARATION_PUSH_TOKEN"))
+
+
+def push(session: Session, declaration: MonthDeclaration):
+    endpoint = configured_endpoint()
+    if endpoint is None:
+        raise DomainError(
+            "NO_ENDPOINT",
+            "Aucun point d'envoi n'est configuré (DECLARATION_PUSH_URL) : téléchargez le "
+            "fichier de la déclaration à la place.",
+            status=409,
+        )
+    return push_declaration(session, declaration, endpoint)
