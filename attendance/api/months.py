@@ -87,7 +87,6 @@ def _period(order_id: int, month_text: str) -> MonthPeriod:
             state=states.DRAFT,
             version=0,
         )
-        db.session.expunge(period)
     return period
 
 
@@ -110,8 +109,9 @@ def list_months(order_id):
 def get_month(order_id, month):
     """État du mois et ce qui empêche sa validation."""
     period = _period(order_id, month)
-    found = blockers(db.session, g.org, period.purchase_order, period.month)
-    return {**MonthSchema().dump(period), "blockers": found}
+    order = db.session.get(PurchaseOrder, period.purchase_order_id or order_id)
+    period.blockers = blockers(db.session, g.org, order, period.month)
+    return period
 
 
 @blp.post("/<month>/sync")

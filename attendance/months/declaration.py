@@ -133,7 +133,7 @@ def _day_minutes(session, org, order, month) -> dict[tuple[int, int], dict[str, 
         cells[(trainee_id, composante_id, kind, str(local)[:10])] = int(minutes or 0)
     fixes = effective_corrections(org, composantes, win, dialect, None)
     month_fixed = set()
-    for fix in session.execute(select(fix_columns(fixes))).mappings():
+    for fix in session.execute(select(*fix_columns(fixes))).mappings():
         key = (fix["trainee_id"], fix["composante_id"], fix["hour_class"])
         if fix["scope"] == "day":
             cells[(*key, fix["day"].isoformat())] = int(fix["minutes"])
