@@ -142,7 +142,9 @@ def serve_command(host, port, workers):
 
 
 def register_commands(app) -> None:
-    for command in (create_user_command, import_command, demo_command, serve_command):
+    from attendance.months.cli import month_group
+
+    for command in (create_user_command, import_command, demo_command, serve_command, month_group):
         app.cli.add_command(command)
 
 

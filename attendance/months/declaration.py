@@ -160,7 +160,7 @@ def fix_columns(fixes):
 
 
 def build_declaration(
-    session: Session, org: Organisation, order: PurchaseOrder, month: date
+    session: Session, org: Organisation, order: PurchaseOrder, month: date, progress=None
 ) -> dict:
     """The month's declaration as plain JSON-able data: ``rows``, ``grid``, ``totals``."""
     month = periods.first_of_month(month)
@@ -186,7 +186,12 @@ def build_declaration(
             flags[check.trainee_id].append(f"{check.rule} {marker}")
 
     rows, grid = [], []
-    for pathway, trainee, composante in _pathways(session, org, order, month):
+    pathways = _pathways(session, org, order, month)
+    if progress is not None:
+        progress.total = len(pathways)
+    for pathway, trainee, composante in pathways:
+        if progress is not None:
+            progress.update()
         pair = (trainee.id, composante.id)
         figures = dict(by_pair.get(pair) or dict.fromkeys(MINUTE_KEYS, 0))
         figures["absence_minutes"] = absences.get(pair, 0)

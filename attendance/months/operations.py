@@ -19,23 +19,33 @@ from reports.declaration_xlsx import write_declaration
 
 
 def synchronise(
-    session: Session, org: Organisation, purchase_order_id: int, month: date, actor: User | None
+    session: Session,
+    org: Organisation,
+    purchase_order_id: int,
+    month: date,
+    actor: User | None,
+    progress=None,
 ) -> MonthDeclaration:
     """R11: freeze the month's figures as a new numbered version (allowed until validated)."""
     order = get_owned(session, PurchaseOrder, purchase_order_id, org, "bon de commande")
     period = states.get_period(session, org, order.id, month, create=True)
     states.refuse_if_validated(period)
-    content = builder.build_declaration(session, org, order, period.month)
+    content = builder.build_declaration(session, org, order, period.month, progress)
     return states.record_snapshot(session, period, content, actor)
 
 
 def validate(
-    session: Session, org: Organisation, purchase_order_id: int, month: date, actor: User
+    session: Session,
+    org: Organisation,
+    purchase_order_id: int,
+    month: date,
+    actor: User,
+    progress=None,
 ) -> MonthPeriod:
     order = get_owned(session, PurchaseOrder, purchase_order_id, org, "bon de commande")
     period = states.get_period(session, org, order.id, month, create=True)
     states.refuse_if_validated(period)
-    current = builder.build_declaration(session, org, order, period.month)
+    current = builder.build_declaration(session, org, order, period.month, progress)
     found = builder.blockers(session, org, order, period.month)
     return states.mark_validated(session, period, current, found, actor)
 
