@@ -11,8 +11,18 @@ def test_sync_then_validate_from_the_command_line(runner, app):
     result = runner.invoke(args=["month", "sync", "--bdc", "BDC-2026-42", "--month", "2026-03"])
     assert result.exit_code == 0, result.output
     assert "Mars 2026 synchronisé : version 1, 2 stagiaire(s), 10.33 h centre." in result.output
-    result = runner.invoke(args=["month", "validate", "--bdc", "BDC-2026-42", "--month",
-                                 "2026-03", "--by", billing.email])
+    result = runner.invoke(
+        args=[
+            "month",
+            "validate",
+            "--bdc",
+            "BDC-2026-42",
+            "--month",
+            "2026-03",
+            "--by",
+            billing.email,
+        ]
+    )
     assert result.exit_code == 0, result.output
     db.session.expire_all()
     assert db.session.scalars(db.select(MonthPeriod.state)).one() == "validated"
@@ -24,8 +34,18 @@ def test_validation_refused_from_the_command_line_lists_the_blockers(runner, app
     db.session.commit()
     billing = db.session.scalars(db.select(type(setting.trainer)).filter_by(role="billing")).one()
     runner.invoke(args=["month", "sync", "--bdc", "BDC-2026-42", "--month", "2026-03"])
-    result = runner.invoke(args=["month", "validate", "--bdc", "BDC-2026-42", "--month",
-                                 "2026-03", "--by", billing.email])
+    result = runner.invoke(
+        args=[
+            "month",
+            "validate",
+            "--bdc",
+            "BDC-2026-42",
+            "--month",
+            "2026-03",
+            "--by",
+            billing.email,
+        ]
+    )
     assert result.exit_code == 1
     assert "MONTH_HAS_BLOCKERS" in result.output and "non validée" in result.output
     assert db.session.scalar(db.select(db.func.count()).select_from(MonthDeclaration)) == 1

@@ -1,0 +1,156 @@
+"""Pages for billing staff: a BDC's months, their state, what blocks validation, and the
+one-click actions (synchronise, download, validate, reopen)."""
+
+import io
+from datetime import date
+
+from flask import Blueprint, abort, flash, g, redirect, render_template, request, send_file, url_for
+
+from attendance.errors import DomainError, NotFound
+from attendance.extensions import db
+from attendance.hours.periods import first_of_month, next_month, parse_month
+from attendance.models import MonthPeriod, PurchaseOrder
+from attendance.months import operations, states
+from attendance.months.declaration import blockers
+from attendance.months.lock import month_label
+from attendance.services.auth import can
+from attendance.services.rules import hours
+from attendance.services.tenancy import get_owned
+from attendance.web.pages import login_required
+
+bp = Blueprint("month_pages", __name__, url_prefix="/mois")
+STATE_CLASS = {"draft": "state-draft", "synchronised": "state-sync", "validated": "state-ok"}
+
+
+def _order(order_id: int) -> PurchaseOrder:
+    if not can(g.user, "contract:read"):
+        abort(403)
+    try:
+        return get_owned(db.session, PurchaseOrder, order_id, g.org, "bon de commande")
+    except NotFound:
+        abort(404)
+
+
+def _month(text: str) -> date:
+    try:
+        return parse_month(text)
+    except DomainError:
+        abort(404)
+
+
+@bp.get("/<int:order_id>")
+@login_required
+def index(order_id: int):
+    """Every month of the BDC from its start to the current one, with its state."""
+    order = _order(order_id)
+    stored = {
+        p.month: p
+        for p in db.session.scalars(
+            db.select(MonthPeriod).where(MonthPeriod.purchase_order_id == order.id)
+        )
+    }
+    last = min(first_of_month(order.planned_end), first_of_month(date.today()))
+    months, month = [], first_of_month(order.planned_start)
+    while month <= last or month in stored:
+        period = stored.get(month)
+        months.append((month, period.state if period else "draft", period))
+        month = next_month(month)
+    return render_template(
+        "months/index.html",
+        order=order,
+        months=months,
+        labels=states.STATE_LABELS,
+        css=STATE_CLASS,
+        month_label=month_label,
+    )
+
+
+@bp.get("/<int:order_id>/<month>")
+@login_required
+def detail(order_id: int, month: str):
+    order = _order(order_id)
+    chosen = _month(month)
+    period = states.get_period(db.session, g.org, order.id, chosen, create=False)
+    latest = states.latest_declaration(db.session, period) if period else None
+    return render_template(
+        "months/detail.html",
+        order=order,
+        month=chosen,
+        month_text=f"{chosen:%Y-%m}",
+        period=period,
+        state=period.state if period else "draft",
+        latest=latest,
+        blockers=blockers(db.session, g.org, order, chosen),
+        labels=states.STATE_LABELS,
+        css=STATE_CLASS,
+        month_label=month_label,
+        hours=hours,
+        can_write=can(g.user, "contract:write"),
+        is_admin=g.user.role == "admin",
+    )
+
+
+def _act(order_id: int, month: str, action, success: str):
+    order = _order(order_id)
+    if not can(g.user, "contract:write"):
+        abort(403)
+    try:
+        action(order, _month(month))
+    except DomainError as error:
+        db.session.rollback()
+        flash(error.message, "error")
+        for item in error.details.get("blockers", [])[:20]:
+            flash(item["message"], "error")
+    else:
+        db.session.commit()
+        flash(success, "success")
+    return redirect(url_for("month_pages.detail", order_id=order_id, month=month))
+
+
+@bp.post("/<int:order_id>/<month>/synchroniser")
+@login_required
+def synchronise(order_id: int, month: str):
+    return _act(
+        order_id,
+        month,
+        lambda order, m: operations.synchronise(db.session, g.org, order.id, m, g.user),
+        "Mois synchronisé : nouvelle version enregistrée.",
+    )
+
+
+@bp.post("/<int:order_id>/<month>/valider")
+@login_required
+def validate(order_id: int, month: str):
+    return _act(
+        order_id,
+        month,
+        lambda order, m: operations.validate(db.session, g.org, order.id, m, g.user),
+        "Mois validé : il est maintenant verrouillé.",
+    )
+
+
+@bp.post("/<int:order_id>/<month>/rouvrir")
+@login_required
+def reopen(order_id: int, month: str):
+    reason = request.form.get("reason", "")
+    return _act(
+        order_id,
+        month,
+        lambda order, m: operations.reopen(db.session, g.org, order.id, m, g.user, reason),
+        "Mois rouvert.",
+    )
+
+
+@bp.get("/<int:order_id>/<month>/declaration.xlsx")
+@login_required
+def download(order_id: int, month: str):
+    order = _order(order_id)
+    try:
+        declaration = operations.declaration_for(db.session, g.org, order.id, _month(month))
+    except DomainError as error:
+        flash(error.message, "error")
+        return redirect(url_for("month_pages.detail", order_id=order_id, month=month))
+    name = f"declaration_{order.number}_{month}_v{declaration.version}.xlsx"
+    return send_file(
+        io.BytesIO(operations.declaration_xlsx(declaration)), as_attachment=True, download_name=name
+    )
