@@ -2,7 +2,9 @@
 
 Written in openpyxl's write-only mode (streamed rows) so 10,000 trainees stay fast; formatted
 for Excel and print: frozen header, column widths, number and date formats, landscape A4
-fitted to the page width, header row repeated on every printed page.
+fitted to the page width, header row repeated on every printed page. The day grid's cells
+keep Excel's General format (their values are already rounded to two decimals): a styled
+cell costs openpyxl several times a plain one, and the grid holds most of the cells.
 """
 
 import io
@@ -10,6 +12,7 @@ from datetime import date
 
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
+from openpyxl.cell.cell import Cell
 from openpyxl.styles import Font, PatternFill
 from openpyxl.utils import get_column_letter
 
@@ -50,8 +53,32 @@ STATUS_LABELS = {
 }
 
 
-def _cell(sheet, value, kind: str, font=None, fill=None):
-    cell = WriteOnlyCell(sheet, value=value)
+class _ReusedCell(Cell):
+    """A styled cell reused for every row of a column: its style never changes, so its style
+    index is looked up once instead of once per written cell."""
+
+    __slots__ = ("_style_index",)
+
+    def __repr__(self) -> str:
+        # openpyxl formats this into an error message it then discards, once per cell.
+        return "<ReusedCell>"
+
+    @property
+    def style_id(self):
+        try:
+            return self._style_index
+        except AttributeError:
+            self._style_index = Cell.style_id.fget(self)
+            return self._style_index
+
+
+def _reused(sheet, kind: str, font=None, fill=None) -> _ReusedCell:
+    cell = _ReusedCell(sheet, row=1, column=1)
+    _format(cell, kind, font, fill)
+    return cell
+
+
+def _format(cell, kind: str, font=None, fill=None):
     if kind == "hours":
         cell.number_format = HOURS_FORMAT
     elif kind == "date":
@@ -61,6 +88,10 @@ def _cell(sheet, value, kind: str, font=None, fill=None):
     if fill is not None:
         cell.fill = fill
     return cell
+
+
+def _cell(sheet, value, kind: str, font=None, fill=None):
+    return _format(WriteOnlyCell(sheet, value=value), kind, font, fill)
 
 
 def _value(row: dict, key: str, kind: str):
@@ -99,16 +130,25 @@ def write_declaration(rows: list[dict], grid: list[dict], days: list[date], titl
     header_style = {"font": _HEADER_FONT, "fill": _HEADER_FILL}
     sheet.append([_cell(sheet, header, "text", **header_style) for header, *_ in COLUMNS])
     totals = dict.fromkeys(TOTAL_KEYS, 0)
+    # openpyxl writes each appended row at once, so one styled cell per column is reused for
+    # every row: the style is computed once per column instead of once per cell.
+    templates = [
+        _reused(sheet, kind) if kind in ("hours", "date") else None for _, _, kind, _ in COLUMNS
+    ]
+    flagged = _reused(sheet, "text", fill=_FLAG_FILL)
+    flags_index = len(COLUMNS) - 1
     for row in rows:
-        fill = _FLAG_FILL if row.get("flags") else None
-        sheet.append(
-            [
-                _cell(
-                    sheet, _value(row, key, kind), kind, fill=fill if key == "flags_text" else None
-                )
-                for _, key, kind, _ in COLUMNS
-            ]
-        )
+        values = []
+        for (_, key, kind, _), template in zip(COLUMNS, templates, strict=True):
+            value = _value(row, key, kind)
+            if template is not None and value is not None:
+                template.value = value
+                value = template
+            values.append(value)
+        if values[flags_index]:
+            flagged.value = values[flags_index]
+            values[flags_index] = flagged
+        sheet.append(values)
         for key in TOTAL_KEYS:
             totals[key] += row.get(key) or 0
     sheet.append(
@@ -133,16 +173,16 @@ def write_declaration(rows: list[dict], grid: list[dict], days: list[date], titl
         + [_cell(grid_sheet, "Total (h)", "text", **header_style)]
     )
     keys = [day.isoformat() for day in days]
+    total_cell = _reused(grid_sheet, "hours", font=_TOTAL_FONT)
     for line in grid:
         per_day = line.get("days", {})
-        grid_sheet.append(
-            [line.get("last_name"), line.get("first_name"), line.get("composante_code")]
-            + [
-                _cell(grid_sheet, round(per_day[k] / 60, 2) if per_day.get(k) else None, "hours")
-                for k in keys
-            ]
-            + [_cell(grid_sheet, round(sum(per_day.values()) / 60, 2), "hours", font=_TOTAL_FONT)]
-        )
+        values = [line.get("last_name"), line.get("first_name"), line.get("composante_code")]
+        for key in keys:
+            minutes = per_day.get(key)
+            values.append(round(minutes / 60, 2) if minutes else None)
+        total_cell.value = round(sum(per_day.values()) / 60, 2)
+        values.append(total_cell)
+        grid_sheet.append(values)
     buffer = io.BytesIO()
     book.save(buffer)
     return buffer.getvalue()
