@@ -124,6 +124,10 @@ def serve_command(host, port, workers):
 def register_commands(app) -> None:
     for command in (create_user_command, import_command, demo_command, serve_command):
         app.cli.add_command(command)
+    from attendance.signing.cli import COMMANDS as signing_commands
+
+    for command in signing_commands:
+        app.cli.add_command(command)
 
 
 main = FlaskGroup(create_app=_create_app, add_version_option=False,

@@ -3,9 +3,12 @@
 from attendance.api import (
     auth,
     composantes,
+    devices,
     imports,
     pathways,
     purchase_orders,
+    rosters,
+    signins,
     slots,
     trainees,
 )
@@ -19,6 +22,9 @@ BLUEPRINTS = (
     pathways.blp,
     slots.blp,
     imports.blp,
+    signins.blp,
+    rosters.blp,
+    devices.blp,
 )
 
 

@@ -17,3 +17,6 @@ def paris(value, fmt: str = "%d/%m/%Y %H:%M") -> str:
 def register_pages(app) -> None:
     app.add_template_filter(paris, "paris")
     app.register_blueprint(pages.bp)
+    from attendance.signing.views import bp as signing_bp
+
+    app.register_blueprint(signing_bp)
