@@ -13,12 +13,13 @@ from attendance.models import SigningKey
 from attendance.signing import tokens
 from attendance.signing.keys import keyring, rotate_keys
 
-NOW = datetime.now(UTC)
+def _now() -> datetime:
+    return datetime.now(UTC)
 
 
 def _issue(kind=tokens.SLOT_QR, claims=None, **kwargs):
     token, _ = tokens.issue(db.session, kind, claims or {"slot": 1, "org": 1},
-                            kwargs.pop("expires_at", NOW + timedelta(seconds=25)), **kwargs)
+                            kwargs.pop("expires_at", _now() + timedelta(seconds=25)), **kwargs)
     db.session.commit()
     return token
 
@@ -50,17 +51,17 @@ def test_hs256_secret_has_at_least_256_bits(app):
 
 
 def test_expired_token_is_refused(app):
-    token = _issue(now=NOW - timedelta(minutes=2), expires_at=NOW - timedelta(seconds=60))
+    token = _issue(now=_now() - timedelta(minutes=2), expires_at=_now() - timedelta(seconds=60))
     assert _code(token) == "TOKEN_EXPIRED"
 
 
 def test_expiry_within_the_small_leeway_is_accepted(app):
-    token = _issue(now=NOW - timedelta(seconds=30), expires_at=NOW - timedelta(seconds=2))
+    token = _issue(now=_now() - timedelta(seconds=30), expires_at=_now() - timedelta(seconds=2))
     tokens.verify(db.session, token, tokens.SLOT_QR)
 
 
 def test_not_yet_valid_token_is_refused(app):
-    token = _issue(not_before=NOW + timedelta(minutes=5), expires_at=NOW + timedelta(minutes=9))
+    token = _issue(not_before=_now() + timedelta(minutes=5), expires_at=_now() + timedelta(minutes=9))
     assert _code(token) == "TOKEN_NOT_YET_VALID"
 
 
@@ -77,8 +78,8 @@ def test_forged_signature_is_refused(app):
 
 def test_alg_none_is_refused(app):
     kid = jwt.get_unverified_header(_issue())["kid"]
-    claims = {"slot": 1, "org": 1, "aud": "attendance:slot-qr", "iat": int(NOW.timestamp()),
-              "nbf": int(NOW.timestamp()), "exp": int(NOW.timestamp()) + 30, "jti": "x"}
+    claims = {"slot": 1, "org": 1, "aud": "attendance:slot-qr", "iat": int(_now().timestamp()),
+              "nbf": int(_now().timestamp()), "exp": int(_now().timestamp()) + 30, "jti": "x"}
     unsigned = f"{_b64({'alg': 'none', 'typ': 'slot-qr+jwt', 'kid': kid})}.{_b64(claims)}."
     assert _code(unsigned) == "TOKEN_INVALID"
 
@@ -159,8 +160,8 @@ def test_rotation_in_another_process_is_picked_up_by_kid(app):
     db.session.add(other)  # written directly, as another process would: no cache reset here
     db.session.commit()
     token = jwt.encode({"slot": 1, "org": 1, "aud": "attendance:slot-qr",
-                        "iat": int(NOW.timestamp()), "nbf": int(NOW.timestamp()),
-                        "exp": int(NOW.timestamp()) + 30, "jti": "j"},
+                        "iat": int(_now().timestamp()), "nbf": int(_now().timestamp()),
+                        "exp": int(_now().timestamp()) + 30, "jti": "j"},
                        secret, algorithm="HS256",
                        headers={"kid": "from-other-process", "typ": "slot-qr+jwt"})
     time.sleep(1.1)  # past the once-a-second reload throttle
