@@ -90,9 +90,15 @@ def require_enrolled(session: Session, slot: Slot, trainee: Trainee) -> None:
 def already_signed(existing: Emargement) -> Conflict:
     when = existing.signed_at or existing.created_at
     local = when.astimezone(ZoneInfo(current_app.config["TIMEZONE"]))
+    message = f"Déjà signé : votre émargement de {local:%H:%M} est enregistré pour cette séance."
+    if existing.status == "absent":
+        message = (
+            "Vous êtes déjà noté(e) absent(e) pour cette séance : voyez le formateur, "
+            "lui seul peut corriger."
+        )
     return Conflict(
         "ALREADY_SIGNED",
-        f"Déjà signé : votre émargement de {local:%H:%M} est enregistré pour cette séance.",
+        message,
         {"emargement_id": existing.id, "signed_at": when.isoformat()},
     )
 

@@ -25,6 +25,8 @@ function SignaturePad(canvas) {
   });
   ["pointerup", "pointercancel", "pointerleave"].forEach((t) => canvas.addEventListener(t, () => { drawing = false; }));
   resize();
+  // A pad inside a hidden form has no size yet: size it when it appears (or rotates).
+  if ("ResizeObserver" in window) new ResizeObserver(() => { if (!inked) resize(); }).observe(canvas);
   return {
     isEmpty: () => !inked,
     clear: () => { ctx.clearRect(0, 0, canvas.width, canvas.height); inked = false; },

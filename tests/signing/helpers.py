@@ -19,14 +19,12 @@ from tests.factories import (
     gen_slot,
     gen_trainee,
     gen_user,
-    token_for,
 )
 
 
 def signature_png(width: int = 300, height: int = 120) -> bytes:
     image = Image.new("RGBA", (width, height), (0, 0, 0, 0))
-    ImageDraw.Draw(image).line([(10, 80), (80, 20), (160, 90), (280, 30)], fill="#102a5c",
-                               width=3)
+    ImageDraw.Draw(image).line([(10, 80), (80, 20), (160, 90), (280, 30)], fill="#102a5c", width=3)
     buffer = io.BytesIO()
     image.save(buffer, "PNG")
     return buffer.getvalue()
@@ -50,8 +48,9 @@ class Room:
         return self.trainees[0]
 
 
-def make_room(n_trainees: int = 3, starts_at: datetime | None = None, kind: str = "centre",
-              **slot_fields) -> Room:
+def make_room(
+    n_trainees: int = 3, starts_at: datetime | None = None, kind: str = "centre", **slot_fields
+) -> Room:
     org = gen_org()
     trainer = gen_user(org, "trainer")
     admin = gen_user(org, "admin")
@@ -60,12 +59,19 @@ def make_room(n_trainees: int = 3, starts_at: datetime | None = None, kind: str 
     trainees = []
     for _ in range(n_trainees):
         trainee = gen_trainee(org)
-        gen_pathway(trainee, composante, entry_date=date(2026, 3, 2),
-                    planned_exit_date=date(2027, 3, 1))
+        gen_pathway(
+            trainee, composante, entry_date=date(2026, 3, 2), planned_exit_date=date(2027, 3, 1)
+        )
         trainees.append(trainee)
     starts_at = starts_at or datetime.now(UTC).replace(microsecond=0) - timedelta(minutes=2)
-    slot = gen_slot(composante, starts_at=starts_at, kind=kind, trainer_id=trainer.id,
-                    title="Bureautique", **slot_fields)
+    slot = gen_slot(
+        composante,
+        starts_at=starts_at,
+        kind=kind,
+        trainer_id=trainer.id,
+        title="Bureautique",
+        **slot_fields,
+    )
     db.session.commit()
     return Room(org, trainer, admin, composante, slot, trainees)
 
@@ -77,5 +83,3 @@ def bind_phone(trainee: Trainee, current: str | None = None) -> str:
     db.session.commit()
     _, credential = devices.bind_device(db.session, token, "pytest-phone", current)
     return credential
-
-

@@ -25,8 +25,9 @@ def _storm(app, submissions: list[tuple[int, str, str]]) -> list[tuple[int, str 
         client = app.test_client()
         client.set_cookie(DEVICE_COOKIE, credential)
         barrier.wait()
-        response = client.post("/api/signins", json={"slot_id": slot_id, "token": token,
-                                                      "signature": signature})
+        response = client.post(
+            "/api/signins", json={"slot_id": slot_id, "token": token, "signature": signature}
+        )
         with lock:
             results.append((response.status_code, (response.get_json() or {}).get("code")))
 

@@ -1,6 +1,8 @@
 """The hash-chained evidence log and ``attendance audit verify``: an intact chain passes;
 an edited, removed or truncated entry, or an emargement edited behind the log, is named."""
 
+import itertools
+
 import pytest
 from sqlalchemy import delete, select, update
 
@@ -20,8 +22,14 @@ def logged(room):
     token, _ = issue_slot_qr(db.session, room.slot)
     db.session.commit()
     for credential in credentials[:2]:
-        sign_with_phone(db.session, room.slot.id, token, signature_data_url(), credential,
-                        Client(ip="10.0.0.1", user_agent="test"))
+        sign_with_phone(
+            db.session,
+            room.slot.id,
+            token,
+            signature_data_url(),
+            credential,
+            Client(ip="10.0.0.1", user_agent="test"),
+        )
     mark(db.session, room.slot, room.trainees[0], room.trainer, {"late_minutes": 12})
     validate_slot(db.session, room.slot, room.trainer, signature_data_url())
     return room
@@ -35,10 +43,15 @@ def test_intact_chain_verifies_and_links_every_entry(logged):
     report = verify_chain(db.session, logged.org)
     assert report.ok and report.entries == 8
     kinds = db.session.scalars(select(EvidenceEntry.kind).order_by(EvidenceEntry.seq)).all()
-    assert kinds == ["device_bound"] * 3 + ["signin", "signin", "roster_change",
-                                            "absent_at_validation", "validation"]
+    assert kinds == ["device_bound"] * 3 + [
+        "signin",
+        "signin",
+        "roster_change",
+        "absent_at_validation",
+        "validation",
+    ]
     entries = db.session.scalars(select(EvidenceEntry).order_by(EvidenceEntry.seq)).all()
-    for previous, entry in zip(entries, entries[1:], strict=False):
+    for previous, entry in itertools.pairwise(entries):
         assert entry.prev_hash == previous.hash
 
 
@@ -56,8 +69,9 @@ def test_entry_rehashed_after_editing_breaks_the_next_link(logged):
     entry = _entry(5)
     payload = dict(entry.payload, method="kiosk")
     forged = entry_hash(entry.organisation_id, 5, entry.at, entry.kind, payload, entry.prev_hash)
-    db.session.execute(update(EvidenceEntry).where(EvidenceEntry.seq == 5)
-                       .values(payload=payload, hash=forged))
+    db.session.execute(
+        update(EvidenceEntry).where(EvidenceEntry.seq == 5).values(payload=payload, hash=forged)
+    )
     db.session.commit()
     assert verify_chain(db.session, logged.org).broken_at == 6
 
@@ -77,12 +91,16 @@ def test_truncated_tail_is_detected(logged):
 
 
 def test_emargement_edited_behind_the_log_is_reported(logged):
-    db.session.execute(update(Emargement).where(Emargement.trainee_id == logged.trainees[1].id)
-                       .values(late_minutes=0, signed_at=logged.slot.starts_at))
+    db.session.execute(
+        update(Emargement)
+        .where(Emargement.trainee_id == logged.trainees[1].id)
+        .values(late_minutes=0, signed_at=logged.slot.starts_at)
+    )
     db.session.commit()
     report = verify_chain(db.session, logged.org)
-    altered = db.session.scalar(select(Emargement.id).where(
-        Emargement.trainee_id == logged.trainees[1].id))
+    altered = db.session.scalar(
+        select(Emargement.id).where(Emargement.trainee_id == logged.trainees[1].id)
+    )
     assert report.broken_at is None and report.altered_records == [altered]
     assert not report.ok
 

@@ -46,8 +46,10 @@ def test_wrong_pins_are_counted_in_the_database_and_lock(client, room):
     kiosk.set_pin(db.session, room.org, room.trainee, "4821")
     db.session.commit()
     _start_kiosk(client, room)
-    codes = [_kiosk_sign(client, trainee_id=room.trainee.id, pin="0000").get_json()["code"]
-             for _ in range(kiosk.MAX_PIN_FAILURES)]
+    codes = [
+        _kiosk_sign(client, trainee_id=room.trainee.id, pin="0000").get_json()["code"]
+        for _ in range(kiosk.MAX_PIN_FAILURES)
+    ]
     assert codes == ["KIOSK_PIN_INVALID"] * kiosk.MAX_PIN_FAILURES
     locked = _kiosk_sign(client, trainee_id=room.trainee.id, pin="4821")
     assert (locked.status_code, locked.get_json()["code"]) == (429, "KIOSK_PIN_LOCKED")
@@ -77,13 +79,17 @@ def test_kiosk_refuses_a_trainee_of_another_slot(client, room):
 
 
 def _link_sign(client, token, **body):
-    return client.post("/api/signins/link", json={"token": token,
-                                                  "signature": signature_data_url(), **body})
+    return client.post(
+        "/api/signins/link", json={"token": token, "signature": signature_data_url(), **body}
+    )
 
 
 def test_distance_link_records_join_time_and_connection(client, app):
-    room = make_room(kind="distance", online_url="https://visio.example.org/salle",
-                     starts_at=datetime.now(UTC) - timedelta(minutes=25))
+    room = make_room(
+        kind="distance",
+        online_url="https://visio.example.org/salle",
+        starts_at=datetime.now(UTC) - timedelta(minutes=25),
+    )
     token = issue_slot_link(db.session, room.slot, room.trainee)
     db.session.commit()
     response = _link_sign(client, token)
@@ -115,8 +121,11 @@ def test_autoformation_is_declared_then_counts_only_once_confirmed(client, app):
     headers = token_for(room.trainer)
     lines = client.get(f"/api/slots/{room.slot.id}/roster", headers=headers).get_json()["lines"]
     assert {line["trainee_id"]: line["state"] for line in lines}[room.trainee.id] == "to_confirm"
-    confirmed = client.patch(f"/api/slots/{room.slot.id}/roster/{room.trainee.id}",
-                             headers=headers, json={"confirmed": True})
+    confirmed = client.patch(
+        f"/api/slots/{room.slot.id}/roster/{room.trainee.id}",
+        headers=headers,
+        json={"confirmed": True},
+    )
     assert confirmed.status_code == 200
     assert db.session.scalars(select(Emargement)).one().confirmed is True
 
@@ -124,24 +133,47 @@ def test_autoformation_is_declared_then_counts_only_once_confirmed(client, app):
 def test_tutor_confirms_company_days_one_by_one(client, app):
     room = make_room(n_trainees=1)
     now = datetime.now(UTC)
-    days = [gen_slot(room.composante, starts_at=now - timedelta(days=d, hours=1), minutes=420,
-                     kind="company", trainee_id=room.trainee.id, company_name="Garage Martin")
-            for d in (2, 1)]
-    later = gen_slot(room.composante, starts_at=now + timedelta(days=1), minutes=420,
-                     kind="company", trainee_id=room.trainee.id, company_name="Garage Martin")
+    days = [
+        gen_slot(
+            room.composante,
+            starts_at=now - timedelta(days=d, hours=1),
+            minutes=420,
+            kind="company",
+            trainee_id=room.trainee.id,
+            company_name="Garage Martin",
+        )
+        for d in (2, 1)
+    ]
+    later = gen_slot(
+        room.composante,
+        starts_at=now + timedelta(days=1),
+        minutes=420,
+        kind="company",
+        trainee_id=room.trainee.id,
+        company_name="Garage Martin",
+    )
     db.session.commit()
     admin = token_for(room.admin)
-    link = client.post(f"/api/trainees/{room.trainee.id}/tutor-links", headers=admin,
-                       json={"tutor_name": "Mme Martin", "tutor_email": "martin@example.org"})
+    link = client.post(
+        f"/api/trainees/{room.trainee.id}/tutor-links",
+        headers=admin,
+        json={"tutor_name": "Mme Martin", "tutor_email": "martin@example.org"},
+    )
     assert link.status_code == 201
     token = link.get_json()["url"].rsplit("/", 1)[1]
     page = client.get(f"/t/{token}").get_data(as_text=True)
     assert "Mme Martin" in page and page.count("data-day=") == 4  # two days × two buttons
 
     def confirm(slot, present=True):
-        return client.post("/api/signins/tutor", json={
-            "token": token, "slot_id": slot.id, "present": present,
-            "signature": signature_data_url()})
+        return client.post(
+            "/api/signins/tutor",
+            json={
+                "token": token,
+                "slot_id": slot.id,
+                "present": present,
+                "signature": signature_data_url(),
+            },
+        )
 
     assert confirm(days[0]).status_code == 201
     assert confirm(days[1], present=False).get_json()["status"] == "absent"

@@ -15,8 +15,8 @@ from attendance.extensions import db
 from attendance.models import Device, Emargement, EvidenceEntry
 from attendance.signing import tokens
 from attendance.signing.devices import DEVICE_COOKIE
-from attendance.signing.signins import issue_slot_qr, open_slot_code
 from attendance.signing.signature import decode_signature
+from attendance.signing.signins import issue_slot_qr, open_slot_code
 from tests.signing.helpers import bind_phone, make_room, signature_data_url, signature_png
 
 
@@ -27,9 +27,14 @@ def _count(model) -> int:
 def _sign(client, slot_id, token, credential=None, signature=None):
     if credential:
         client.set_cookie(DEVICE_COOKIE, credential)
-    return client.post("/api/signins", json={
-        "slot_id": slot_id, "token": token,
-        "signature": signature if signature is not None else signature_data_url()})
+    return client.post(
+        "/api/signins",
+        json={
+            "slot_id": slot_id,
+            "token": token,
+            "signature": signature if signature is not None else signature_data_url(),
+        },
+    )
 
 
 def _qr(slot, **kwargs) -> str:
@@ -79,9 +84,11 @@ def test_signing_twice_says_already_signed_and_keeps_one_record(client, room, ph
 
 
 def test_the_page_ticket_lets_a_slow_signer_sign_after_the_qr_code_rotated(
-        client, room, phone, app):
-    app.config.update(SIGNIN_QR_ROTATION_SECONDS=1, SIGNIN_QR_GRACE_SECONDS=0,
-                      SIGNING_LEEWAY_SECONDS=0)
+    client, room, phone, app
+):
+    app.config.update(
+        SIGNIN_QR_ROTATION_SECONDS=1, SIGNIN_QR_GRACE_SECONDS=0, SIGNING_LEEWAY_SECONDS=0
+    )
     qr = _qr(room.slot)
     _, _, ticket = open_slot_code(db.session, qr, phone, room.slot.id)
     db.session.commit()
@@ -108,25 +115,37 @@ def test_expired_code_is_refused(client, room, phone):
 
 
 def test_not_yet_valid_code_is_refused(client, room, phone):
-    token, _ = tokens.issue(db.session, tokens.SLOT_QR, {"slot": room.slot.id,
-                                                        "org": room.org.id},
-                            datetime.now(UTC) + timedelta(minutes=3),
-                            not_before=datetime.now(UTC) + timedelta(minutes=2))
+    token, _ = tokens.issue(
+        db.session,
+        tokens.SLOT_QR,
+        {"slot": room.slot.id, "org": room.org.id},
+        datetime.now(UTC) + timedelta(minutes=3),
+        not_before=datetime.now(UTC) + timedelta(minutes=2),
+    )
     db.session.commit()
     _refused(client, room, token, phone, "TOKEN_NOT_YET_VALID", 401)
 
 
 def test_forged_code_is_refused(client, room, phone):
     token = _qr(room.slot)
-    _refused(client, room, token[:-4] + ("AAAA" if not token.endswith("AAAA") else "BBBB"),
-             phone, "TOKEN_INVALID", 401)
+    _refused(
+        client,
+        room,
+        token[:-4] + ("AAAA" if not token.endswith("AAAA") else "BBBB"),
+        phone,
+        "TOKEN_INVALID",
+        401,
+    )
 
 
 def test_code_of_another_slot_is_refused(client, room, phone):
     from tests.factories import gen_slot
 
-    other = gen_slot(room.composante, starts_at=room.slot.starts_at + timedelta(hours=4),
-                     trainer_id=room.trainer.id)
+    other = gen_slot(
+        room.composante,
+        starts_at=room.slot.starts_at + timedelta(hours=4),
+        trainer_id=room.trainer.id,
+    )
     db.session.commit()
     _refused(client, room, _qr(other), phone, "TOKEN_OTHER_SLOT", 400)
 
@@ -171,16 +190,27 @@ def test_oversized_signature_is_refused(client, room, phone, app):
     buffer = io.BytesIO()
     noisy.save(buffer, "PNG")
     assert len(buffer.getvalue()) > 2000
-    _refused(client, room, _qr(room.slot), phone, "SIGNATURE_TOO_LARGE", 413,
-             signature=signature_data_url(buffer.getvalue()))
+    _refused(
+        client,
+        room,
+        _qr(room.slot),
+        phone,
+        "SIGNATURE_TOO_LARGE",
+        413,
+        signature=signature_data_url(buffer.getvalue()),
+    )
 
 
-@pytest.mark.parametrize("signature", [
-    "data:image/jpeg;base64," + base64.b64encode(b"\xff\xd8\xff\xe0 jpeg").decode(),
-    base64.b64encode(b"GIF89a not a png").decode(),
-    "data:image/png;base64,!!!not-base64!!!",
-    "data:image/png;base64," + base64.b64encode(b"\x89PNG\r\n\x1a\n truncated").decode(),
-], ids=["jpeg", "gif", "not-base64", "truncated-png"])
+@pytest.mark.parametrize(
+    "signature",
+    [
+        "data:image/jpeg;base64," + base64.b64encode(b"\xff\xd8\xff\xe0 jpeg").decode(),
+        base64.b64encode(b"GIF89a not a png").decode(),
+        "data:image/png;base64,!!!not-base64!!!",
+        "data:image/png;base64," + base64.b64encode(b"\x89PNG\r\n\x1a\n truncated").decode(),
+    ],
+    ids=["jpeg", "gif", "not-base64", "truncated-png"],
+)
 def test_non_png_signature_is_refused(client, room, phone, signature):
     _refused(client, room, _qr(room.slot), phone, "SIGNATURE_NOT_PNG", 422, signature=signature)
 
@@ -188,8 +218,15 @@ def test_non_png_signature_is_refused(client, room, phone, signature):
 def test_blank_signature_is_refused(client, room, phone):
     blank = io.BytesIO()
     Image.new("RGBA", (300, 120), (0, 0, 0, 0)).save(blank, "PNG")
-    _refused(client, room, _qr(room.slot), phone, "SIGNATURE_EMPTY", 422,
-             signature=signature_data_url(blank.getvalue()))
+    _refused(
+        client,
+        room,
+        _qr(room.slot),
+        phone,
+        "SIGNATURE_EMPTY",
+        422,
+        signature=signature_data_url(blank.getvalue()),
+    )
 
 
 def test_validated_slot_is_refused(client, room, phone):
@@ -199,8 +236,12 @@ def test_validated_slot_is_refused(client, room, phone):
     entries = _count(EvidenceEntry)
     response = _sign(client, room.slot.id, _qr(room.slot), phone)
     assert (response.status_code, response.get_json()["code"]) == (409, "SLOT_VALIDATED")
-    assert db.session.scalar(select(func.count()).select_from(Emargement)
-                             .where(Emargement.status == "present")) == 0
+    assert (
+        db.session.scalar(
+            select(func.count()).select_from(Emargement).where(Emargement.status == "present")
+        )
+        == 0
+    )
     assert _count(EvidenceEntry) == entries
 
 

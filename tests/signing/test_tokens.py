@@ -1,11 +1,16 @@
 """Typed JWTs (RFC 8725): pinned algorithm per key, typ and audience per kind, rotation."""
 
 import base64
+import hashlib
+import hmac
 import json
+import secrets
+import time
 from datetime import UTC, datetime, timedelta
 
 import jwt
 import pytest
+from cryptography.hazmat.primitives import serialization
 
 from attendance.errors import DomainError
 from attendance.extensions import db
@@ -13,13 +18,19 @@ from attendance.models import SigningKey
 from attendance.signing import tokens
 from attendance.signing.keys import keyring, rotate_keys
 
+
 def _now() -> datetime:
     return datetime.now(UTC)
 
 
 def _issue(kind=tokens.SLOT_QR, claims=None, **kwargs):
-    token, _ = tokens.issue(db.session, kind, claims or {"slot": 1, "org": 1},
-                            kwargs.pop("expires_at", _now() + timedelta(seconds=25)), **kwargs)
+    token, _ = tokens.issue(
+        db.session,
+        kind,
+        claims or {"slot": 1, "org": 1},
+        kwargs.pop("expires_at", _now() + timedelta(seconds=25)),
+        **kwargs,
+    )
     db.session.commit()
     return token
 
@@ -61,7 +72,9 @@ def test_expiry_within_the_small_leeway_is_accepted(app):
 
 
 def test_not_yet_valid_token_is_refused(app):
-    token = _issue(not_before=_now() + timedelta(minutes=5), expires_at=_now() + timedelta(minutes=9))
+    token = _issue(
+        not_before=_now() + timedelta(minutes=5), expires_at=_now() + timedelta(minutes=9)
+    )
     assert _code(token) == "TOKEN_NOT_YET_VALID"
 
 
@@ -71,15 +84,30 @@ def test_forged_signature_is_refused(app):
     claims = json.loads(base64.urlsafe_b64decode(payload + "=="))
     claims["slot"] = 2
     assert _code(f"{header}.{_b64(claims)}.{signature}") == "TOKEN_INVALID"
-    assert _code(jwt.encode(claims, "x" * 64, algorithm="HS256",
-                            headers={"kid": jwt.get_unverified_header(token)["kid"],
-                                     "typ": "slot-qr+jwt"})) == "TOKEN_INVALID"
+    assert (
+        _code(
+            jwt.encode(
+                claims,
+                "x" * 64,
+                algorithm="HS256",
+                headers={"kid": jwt.get_unverified_header(token)["kid"], "typ": "slot-qr+jwt"},
+            )
+        )
+        == "TOKEN_INVALID"
+    )
 
 
 def test_alg_none_is_refused(app):
     kid = jwt.get_unverified_header(_issue())["kid"]
-    claims = {"slot": 1, "org": 1, "aud": "attendance:slot-qr", "iat": int(_now().timestamp()),
-              "nbf": int(_now().timestamp()), "exp": int(_now().timestamp()) + 30, "jti": "x"}
+    claims = {
+        "slot": 1,
+        "org": 1,
+        "aud": "attendance:slot-qr",
+        "iat": int(_now().timestamp()),
+        "nbf": int(_now().timestamp()),
+        "exp": int(_now().timestamp()) + 30,
+        "jti": "x",
+    }
     unsigned = f"{_b64({'alg': 'none', 'typ': 'slot-qr+jwt', 'kid': kid})}.{_b64(claims)}."
     assert _code(unsigned) == "TOKEN_INVALID"
 
@@ -87,7 +115,6 @@ def test_alg_none_is_refused(app):
 def test_hs256_token_signed_with_an_eddsa_public_key_is_refused(app):
     """Algorithm confusion: the attacker knows the EdDSA public key and uses it as an HMAC
     secret; the key's pinned algorithm (EdDSA) refuses the HS256 header."""
-    from cryptography.hazmat.primitives import serialization
 
     rotate_keys(db.session, "EdDSA")
     db.session.commit()
@@ -95,14 +122,16 @@ def test_hs256_token_signed_with_an_eddsa_public_key_is_refused(app):
     kid = jwt.get_unverified_header(token)["kid"]
     assert jwt.get_unverified_header(token)["alg"] == "EdDSA"
     tokens.verify(db.session, token, tokens.SLOT_QR)
-    public_pem = keyring().get(db.session, kid).verifying_key.public_bytes(
-        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+    public_pem = (
+        keyring()
+        .get(db.session, kid)
+        .verifying_key.public_bytes(
+            serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+        )
+    )
     claims = jwt.decode(token, options={"verify_signature": False})
-    import hashlib
-    import hmac
 
-    signing_input = (f"{_b64({'alg': 'HS256', 'typ': 'slot-qr+jwt', 'kid': kid})}."
-                     f"{_b64(claims)}")
+    signing_input = f"{_b64({'alg': 'HS256', 'typ': 'slot-qr+jwt', 'kid': kid})}.{_b64(claims)}"
     mac = hmac.new(public_pem, signing_input.encode(), hashlib.sha256).digest()
     forged = signing_input + "." + base64.urlsafe_b64encode(mac).rstrip(b"=").decode()
     assert _code(forged) == "TOKEN_INVALID"
@@ -128,8 +157,12 @@ def test_typ_header_swapped_to_another_kind_fails_on_audience(app):
 def test_unknown_kid_and_garbage_are_refused(app):
     token = _issue()
     _, payload, signature = token.split(".")
-    assert _code(f"{_b64({'alg': 'HS256', 'typ': 'slot-qr+jwt', 'kid': 'nope'})}.{payload}."
-                 f"{signature}") == "TOKEN_INVALID"
+    assert (
+        _code(
+            f"{_b64({'alg': 'HS256', 'typ': 'slot-qr+jwt', 'kid': 'nope'})}.{payload}.{signature}"
+        )
+        == "TOKEN_INVALID"
+    )
     assert _code("not-a-jwt") == "TOKEN_INVALID"
     assert _code("") == "TOKEN_INVALID"
 
@@ -150,20 +183,28 @@ def test_key_rotation_keeps_codes_in_flight_and_signs_new_ones_with_the_new_key(
 def test_rotation_in_another_process_is_picked_up_by_kid(app):
     """A second server process rotates; this one has the old key cached and meets an unknown
     kid: it reloads the keys from the database instead of refusing."""
-    import secrets
-    import time
 
     tokens.verify(db.session, _issue(), tokens.SLOT_QR)  # this process has the keys cached
     secret = secrets.token_bytes(48)
-    other = SigningKey(kid="from-other-process", alg="HS256",
-                       secret=base64.urlsafe_b64encode(secret).decode())
+    other = SigningKey(
+        kid="from-other-process", alg="HS256", secret=base64.urlsafe_b64encode(secret).decode()
+    )
     db.session.add(other)  # written directly, as another process would: no cache reset here
     db.session.commit()
-    token = jwt.encode({"slot": 1, "org": 1, "aud": "attendance:slot-qr",
-                        "iat": int(_now().timestamp()), "nbf": int(_now().timestamp()),
-                        "exp": int(_now().timestamp()) + 30, "jti": "j"},
-                       secret, algorithm="HS256",
-                       headers={"kid": "from-other-process", "typ": "slot-qr+jwt"})
+    token = jwt.encode(
+        {
+            "slot": 1,
+            "org": 1,
+            "aud": "attendance:slot-qr",
+            "iat": int(_now().timestamp()),
+            "nbf": int(_now().timestamp()),
+            "exp": int(_now().timestamp()) + 30,
+            "jti": "j",
+        },
+        secret,
+        algorithm="HS256",
+        headers={"kid": "from-other-process", "typ": "slot-qr+jwt"},
+    )
     time.sleep(1.1)  # past the once-a-second reload throttle
     tokens.verify(db.session, token, tokens.SLOT_QR)
 
