@@ -56,13 +56,11 @@ def refuse_if_validated(slot: Slot) -> None:
         )
 
 
-def expected_trainees(session: Session, slot: Slot) -> list[Trainee]:
-    """Who should sign: the company trainee, or every trainee with a pathway on the slot's
-    composante that has started and not ended before the slot's day."""
-    if slot.trainee_id is not None:
-        return [session.get(Trainee, slot.trainee_id)]
+def _expected_statement(slot: Slot):
+    """Trainees expected on a group slot: a pathway on the slot's composante that has started
+    and has not ended before the slot's day."""
     day = local_date(slot.starts_at)
-    statement = (
+    return (
         select(Trainee)
         .join(Pathway, Pathway.trainee_id == Trainee.id)
         .where(
@@ -71,13 +69,29 @@ def expected_trainees(session: Session, slot: Slot) -> list[Trainee]:
             Pathway.entry_date <= day,
             (Pathway.effective_exit_date.is_(None)) | (Pathway.effective_exit_date >= day),
         )
-        .order_by(Trainee.last_name, Trainee.first_name, Trainee.id)
+    )
+
+
+def expected_trainees(session: Session, slot: Slot) -> list[Trainee]:
+    """Who should sign: the company trainee, or the group's trainees."""
+    if slot.trainee_id is not None:
+        return [session.get(Trainee, slot.trainee_id)]
+    statement = _expected_statement(slot).order_by(
+        Trainee.last_name, Trainee.first_name, Trainee.id
     )
     return list(session.scalars(statement).unique())
 
 
+def is_expected(session: Session, slot: Slot, trainee: Trainee) -> bool:
+    """One indexed lookup (called on every sign-in), not the whole group."""
+    if slot.trainee_id is not None:
+        return slot.trainee_id == trainee.id
+    found = session.scalar(_expected_statement(slot).where(Trainee.id == trainee.id).limit(1))
+    return found is not None
+
+
 def require_enrolled(session: Session, slot: Slot, trainee: Trainee) -> None:
-    if trainee.id not in {t.id for t in expected_trainees(session, slot)}:
+    if not is_expected(session, slot, trainee):
         raise DomainError(
             "NOT_ENROLLED",
             f"{trainee.first_name} {trainee.last_name} n'est pas inscrit(e) à cette séance : "

@@ -15,7 +15,7 @@ from attendance.models.types import utcnow
 from attendance.signing import tokens
 from attendance.signing.common import (
     Client,
-    expected_trainees,
+    is_expected,
     late_minutes,
     record_signin,
     refuse_if_validated,
@@ -154,7 +154,11 @@ def sign_at_kiosk(
         trainee = trainee_from_card(session, slot, card)
     else:
         trainee = session.get(Trainee, trainee_id or 0)
-    if trainee is None or trainee.id not in {t.id for t in expected_trainees(session, slot)}:
+    if (
+        trainee is None
+        or trainee.organisation_id != slot.organisation_id
+        or not is_expected(session, slot, trainee)
+    ):
         raise NotFound("stagiaire")
     if card:
         _check_card(session, trainee, card)

@@ -62,6 +62,12 @@ def _problem(error: DomainError):
     return render_template("signing/problem.html", error=error), error.status
 
 
+@bp.get("/healthz")
+def healthz():
+    """Liveness probe (no database); also the baseline of ``benchmarks/signin.py``."""
+    return Response("ok", mimetype="text/plain")
+
+
 # --- Trainee's phone ---------------------------------------------------------------------
 
 
