@@ -146,6 +146,10 @@ def register_commands(app) -> None:
 
     for command in (create_user_command, import_command, demo_command, serve_command, month_group):
         app.cli.add_command(command)
+    from attendance.signing.cli import COMMANDS as signing_commands
+
+    for command in signing_commands:
+        app.cli.add_command(command)
 
 
 main = FlaskGroup(

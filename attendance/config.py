@@ -72,5 +72,9 @@ class Config:
         self.DECLARATION_PUSH_URL = env.get("DECLARATION_PUSH_URL")
         self.DECLARATION_PUSH_TOKEN = env.get("DECLARATION_PUSH_TOKEN")
         self.SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+        # Sign-in (attendance.signing): JWT algorithm for new keys, QR rotation, device cookie.
+        self.SIGNING_ALG = env.get("SIGNING_ALG", "HS256")
+        self.SIGNIN_QR_ROTATION_SECONDS = int(env.get("SIGNIN_QR_ROTATION_SECONDS", "15"))
+        self.SIGNING_COOKIE_SECURE = env.get("SIGNING_COOKIE_SECURE", "1") == "1"
         for key, value in overrides.items():
             setattr(self, key, value)

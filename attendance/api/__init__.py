@@ -5,10 +5,13 @@ from attendance.api import (
     compliance,
     composantes,
     corrections,
+    devices,
     imports,
     months,
     pathways,
     purchase_orders,
+    rosters,
+    signins,
     slots,
     trainees,
 )
@@ -25,6 +28,9 @@ BLUEPRINTS = (
     compliance.blp,
     months.blp,
     corrections.blp,
+    signins.blp,
+    rosters.blp,
+    devices.blp,
 )
 
 

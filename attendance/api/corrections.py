@@ -25,7 +25,7 @@ blp = Blueprint(
 )
 
 
-class CorrectionSchema(FrenchSchema):
+class HourCorrectionSchema(FrenchSchema):
     id = fields.Integer(dump_only=True)
     trainee_id = fields.Integer(required=True)
     composante_id = fields.Integer(required=True)
@@ -46,17 +46,17 @@ class CorrectionSchema(FrenchSchema):
         return correction.attachment is not None
 
 
-class CorrectionFilter(PageArgs):
+class HourCorrectionFilter(PageArgs):
     trainee_id = fields.Integer()
     composante_id = fields.Integer()
 
 
-CorrectionPage = page_schema(CorrectionSchema, "CorrectionPage")
+HourCorrectionPage = page_schema(HourCorrectionSchema, "HourCorrectionPage")
 
 
 @blp.get("")
-@blp.arguments(CorrectionFilter, location="query")
-@blp.response(200, CorrectionPage)
+@blp.arguments(HourCorrectionFilter, location="query")
+@blp.response(200, HourCorrectionPage)
 @permission_required("contract:read")
 def list_corrections(args):
     statement = org_select(Correction, g.org).order_by(Correction.day, Correction.id)
@@ -67,8 +67,8 @@ def list_corrections(args):
 
 
 @blp.post("")
-@blp.arguments(CorrectionSchema, location="json_or_form")
-@blp.response(201, CorrectionSchema)
+@blp.arguments(HourCorrectionSchema, location="json_or_form")
+@blp.response(201, HourCorrectionSchema)
 @permission_required("contract:write")
 def post_correction(data):
     """Saisit un correctif (formulaire multipart ; « attachment » = feuille papier)."""

@@ -9,7 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from attendance.errors import Conflict
-from attendance.models import MonthPeriod, Organisation
+from attendance.models import Composante, MonthPeriod, Organisation, Slot
 
 PARIS = ZoneInfo("Europe/Paris")
 MONTH_NAMES = (
@@ -38,14 +38,20 @@ def local_day(instant: datetime) -> date:
 
 
 def ensure_open(
-    session: Session, org: Organisation, purchase_order_id: int, days: Iterable[date | None]
+    session: Session,
+    org: Organisation | int,
+    purchase_order_id: int,
+    days: Iterable[date | None],
 ) -> None:
+    """Refuse (409 MONTH_VALIDATED) when any of ``days`` falls in a validated month of the BDC;
+    ``org`` is the organisation or its id."""
     months = {day.replace(day=1) for day in days if day is not None}
     if not months:
         return
+    org_id = org if isinstance(org, int) else org.id
     locked = session.scalars(
         select(MonthPeriod.month).where(
-            MonthPeriod.organisation_id == org.id,
+            MonthPeriod.organisation_id == org_id,
             MonthPeriod.purchase_order_id == purchase_order_id,
             MonthPeriod.state == "validated",
             MonthPeriod.month.in_(months),
@@ -59,3 +65,11 @@ def ensure_open(
             "plus être modifié. Un administrateur peut le rouvrir en indiquant un motif.",
             {"month": f"{month:%Y-%m}", "purchase_order_id": purchase_order_id},
         )
+
+
+def ensure_slot_month_open(session: Session, slot: Slot) -> None:
+    """The sign-in paths' check: a slot's sign-ins belong to the month the slot starts in."""
+    order_id = session.scalar(
+        select(Composante.purchase_order_id).where(Composante.id == slot.composante_id)
+    )
+    ensure_open(session, slot.organisation_id, order_id, [local_day(slot.starts_at)])

@@ -19,3 +19,6 @@ def register_pages(app) -> None:
     app.register_blueprint(pages.bp)
     app.register_blueprint(hours.bp)
     app.register_blueprint(months.bp)
+    from attendance.signing.views import bp as signing_bp
+
+    app.register_blueprint(signing_bp)

@@ -38,7 +38,8 @@ def test_billing_staff_synchronise_validate_and_download_a_month(live_server, pa
         page.get_by_role("link", name="Télécharger la déclaration (Excel)").click()
     download = download_info.value
     assert download.suggested_filename == "declaration_BDC-2026-42_2026-03_v1.xlsx"
-    book = load_workbook(io.BytesIO(open(download.path(), "rb").read()))
+    with open(download.path(), "rb") as handle:
+        book = load_workbook(io.BytesIO(handle.read()))
     assert book["Déclaration"]["A2"].value == "Martin"
 
     page.get_by_role("button", name="Valider le mois").click()

@@ -1,7 +1,7 @@
 """monthly declarations
 
 Revision ID: 0004
-Revises: 0001
+Revises: 0002
 Create Date: 2026-11-23
 
 R11: numbered monthly declaration snapshots and every push attempt to the Region's endpoint.
@@ -15,7 +15,7 @@ import attendance.models.types
 
 # revision identifiers, used by Alembic.
 revision = '0004'
-down_revision = '0001'
+down_revision = '0002'
 branch_labels = None
 depends_on = None
 

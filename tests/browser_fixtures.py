@@ -31,6 +31,7 @@ def live_server(app):
 
 @pytest.fixture(scope="session")
 def chromium():
+    """One Playwright and one Chromium for the whole run: the sync API cannot run twice."""
     if not Path(CHROMIUM).exists():
         message = f"{CHROMIUM} is missing: apt-get install chromium (.ci/run does)"
         if os.environ.get("CI"):

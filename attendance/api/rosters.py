@@ -1,0 +1,178 @@
+"""The trainer's side of a slot: rotating QR code, live roster, marks, validation,
+corrections and personal links for distance and autoformation slots."""
+
+from flask import g, url_for
+from flask_smorest import Blueprint
+from marshmallow import fields, validate
+
+from attendance.api.common import one_of, permission_required
+from attendance.api.french import FrenchSchema
+from attendance.errors import NotFound
+from attendance.extensions import db
+from attendance.models import Slot, Trainee
+from attendance.services.auth import can
+from attendance.services.tenancy import get_owned
+from attendance.signing import roster as roster_ops
+from attendance.signing.common import can_run_slot, expected_trainees
+from attendance.signing.qr import qr_svg
+from attendance.signing.signins import issue_slot_link, issue_slot_qr, qr_rotation_seconds
+
+blp = Blueprint(
+    "rosters", __name__, url_prefix="/api/slots", description="Feuille de présence d'une séance"
+)
+
+
+class QrSchema(FrenchSchema):
+    url = fields.String()
+    svg = fields.String()
+    expires_at = fields.AwareDateTime()
+    rotation_seconds = fields.Integer()
+
+
+class RosterEmargementSchema(FrenchSchema):
+    id = fields.Integer()
+    status = fields.String()
+    method = fields.String()
+    signed_at = fields.AwareDateTime(allow_none=True)
+    late_minutes = fields.Integer()
+    early_leave_minutes = fields.Integer()
+    confirmed = fields.Boolean()
+    absence_reason = fields.String(allow_none=True)
+    has_signature = fields.Function(lambda e: e.signature_png is not None)
+    device_id = fields.String(allow_none=True)
+
+
+class RosterLineSchema(FrenchSchema):
+    trainee_id = fields.Function(lambda line: line.trainee.id)
+    trainee_name = fields.Function(lambda line: line.trainee.display_name)
+    state = fields.String()
+    emargement = fields.Nested(RosterEmargementSchema, allow_none=True)
+    signals = fields.List(fields.String())
+
+
+class RosterSchema(FrenchSchema):
+    slot_id = fields.Integer()
+    validated_at = fields.AwareDateTime(allow_none=True)
+    lines = fields.List(fields.Nested(RosterLineSchema))
+
+
+class MarkSchema(FrenchSchema):
+    status = fields.String(validate=one_of(("present", "absent")))
+    late_minutes = fields.Integer(validate=validate.Range(min=0, max=24 * 60))
+    early_leave_minutes = fields.Integer(validate=validate.Range(min=0, max=24 * 60))
+    confirmed = fields.Boolean()
+    absence_reason = fields.String(allow_none=True, validate=validate.Length(max=500))
+
+
+class CorrectionSchema(MarkSchema):
+    trainee_id = fields.Integer(required=True)
+    reason = fields.String(required=True, validate=validate.Length(max=1000))
+
+
+class ValidationSchema(FrenchSchema):
+    signature = fields.String(required=True, validate=validate.Length(max=1_000_000))
+
+
+class LinkSchema(FrenchSchema):
+    trainee_id = fields.Integer()
+    trainee_name = fields.String()
+    url = fields.String()
+
+
+def _slot(slot_id: int, run: bool = False) -> Slot:
+    """The caller's slot: 404 for another organisation's, or for a trainer not teaching it."""
+    slot = get_owned(db.session, Slot, slot_id, g.org, "séance")
+    if run and not can_run_slot(g.user, slot):
+        raise NotFound("séance")
+    if not (can_run_slot(g.user, slot) or can(g.user, "slot:read_all")):
+        raise NotFound("séance")
+    return slot
+
+
+def _roster(slot: Slot) -> dict:
+    return {
+        "slot_id": slot.id,
+        "validated_at": slot.validated_at,
+        "lines": roster_ops.roster(db.session, slot),
+    }
+
+
+@blp.get("/<int:slot_id>/qr")
+@blp.response(200, QrSchema)
+@permission_required("slot:read")
+def get_qr(slot_id):
+    """The code to show now; fetch again every ``rotation_seconds``."""
+    slot = _slot(slot_id, run=True)
+    token, expires_at = issue_slot_qr(db.session, slot)
+    db.session.commit()  # the first key of a fresh database
+    url = url_for("signing.sign_page", slot_id=slot.id, t=token, _external=True)
+    return {
+        "url": url,
+        "svg": qr_svg(url),
+        "expires_at": expires_at,
+        "rotation_seconds": qr_rotation_seconds(),
+    }
+
+
+@blp.get("/<int:slot_id>/roster")
+@blp.response(200, RosterSchema)
+@permission_required("slot:read")
+def get_roster(slot_id):
+    """Who signed, who did not, and the fraud signals to look at."""
+    return _roster(_slot(slot_id))
+
+
+@blp.patch("/<int:slot_id>/roster/<int:trainee_id>")
+@blp.arguments(MarkSchema)
+@blp.response(200, RosterSchema)
+@permission_required("slot:read")
+def patch_roster_line(data, slot_id, trainee_id):
+    """Before validation: absent, late or left early (minutes), autoformation confirmed."""
+    slot = _slot(slot_id, run=True)
+    trainee = get_owned(db.session, Trainee, trainee_id, g.org, "stagiaire")
+    roster_ops.mark(db.session, slot, trainee, g.user, data)
+    return _roster(db.session.get(Slot, slot_id))
+
+
+@blp.post("/<int:slot_id>/validation")
+@blp.arguments(ValidationSchema)
+@blp.response(200, RosterSchema)
+@permission_required("slot:read")
+def post_validation(data, slot_id):
+    """The trainer signs and validates the slot, which locks it."""
+    slot = _slot(slot_id, run=True)
+    roster_ops.validate_slot(db.session, slot, g.user, data["signature"])
+    return _roster(db.session.get(Slot, slot_id))
+
+
+@blp.post("/<int:slot_id>/corrections")
+@blp.arguments(CorrectionSchema)
+@blp.response(201, RosterSchema)
+@permission_required("slot:read")
+def post_correction(data, slot_id):
+    """After validation: a change with its reason, kept in history."""
+    slot = _slot(slot_id, run=True)
+    trainee = get_owned(db.session, Trainee, data.pop("trainee_id"), g.org, "stagiaire")
+    reason = data.pop("reason")
+    roster_ops.correct(db.session, slot, trainee, g.user, data, reason)
+    return _roster(db.session.get(Slot, slot_id))
+
+
+@blp.get("/<int:slot_id>/links")
+@blp.response(200, LinkSchema(many=True))
+@permission_required("slot:read")
+def get_links(slot_id):
+    """Personal links for a distance or autoformation slot, one per expected trainee."""
+    slot = _slot(slot_id, run=True)
+    links = []
+    for trainee in expected_trainees(db.session, slot):
+        token = issue_slot_link(db.session, slot, trainee)
+        links.append(
+            {
+                "trainee_id": trainee.id,
+                "trainee_name": trainee.display_name,
+                "url": url_for("signing.link_page", token=token, _external=True),
+            }
+        )
+    db.session.commit()
+    return links

@@ -1,0 +1,202 @@
+"""Phones bound to trainees.
+
+Staff send an invitation (link and printable QR); opening it on a phone binds that phone
+to the trainee with a long-lived device credential kept in an HttpOnly cookie. A new
+invitation is the staff action that moves a trainee to a new phone: binding it revokes
+the previous phones (DOMAIN "Security notes for sign-in").
+"""
+
+import secrets
+from datetime import datetime, timedelta
+
+from flask import current_app
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from attendance.errors import Conflict, DomainError
+from attendance.models import Device, Invitation, Organisation, Trainee, User
+from attendance.models.types import utcnow
+from attendance.signing import evidence, tokens
+from attendance.signing.common import logged_write
+
+DEVICE_COOKIE = "attendance_device"
+
+
+def create_invitation(
+    session: Session,
+    org: Organisation,
+    trainee: Trainee,
+    user: User | None,
+    now: datetime | None = None,
+) -> tuple[Invitation, str]:
+    now = now or utcnow()
+    days = int(current_app.config.get("INVITATION_TTL_DAYS", 14))
+    expires_at = now + timedelta(days=days)
+    jti = secrets.token_urlsafe(16)
+    token, _ = tokens.issue(
+        session,
+        tokens.INVITATION,
+        {"org": org.id, "sub": str(trainee.id), "jti": jti},
+        expires_at,
+        now=now,
+    )
+    invitation = Invitation(
+        organisation_id=org.id,
+        trainee_id=trainee.id,
+        kind="device",
+        jti=jti,
+        created_by_id=user.id if user else None,
+        created_at=now,
+        expires_at=expires_at,
+    )
+    session.add(invitation)
+    session.flush()
+    return invitation, token
+
+
+def open_invitation(session: Session, token: str, kind: str = "device") -> Invitation:
+    """The invitation behind a link, if it can still be used."""
+    token_kind = tokens.INVITATION if kind == "device" else tokens.TUTOR
+    _, claims = tokens.verify(session, token, token_kind)
+    invitation = session.scalar(select(Invitation).where(Invitation.jti == claims["jti"]))
+    if (
+        invitation is None
+        or invitation.kind != kind
+        or invitation.organisation_id != claims.get("org")
+    ):
+        raise DomainError(
+            "INVITATION_UNKNOWN",
+            "Lien d'invitation inconnu : demandez-en un nouveau à l'organisme de formation.",
+            status=404,
+        )
+    if invitation.revoked_at is not None:
+        raise Conflict(
+            "INVITATION_REVOKED",
+            "Ce lien a été annulé par l'organisme de formation : demandez-en un nouveau.",
+        )
+    if kind == "device" and invitation.used_at is not None:
+        raise Conflict(
+            "INVITATION_USED",
+            "Ce lien d'invitation a déjà servi à enregistrer un "
+            "téléphone. Pour changer de téléphone, demandez un nouveau lien.",
+        )
+    return invitation
+
+
+def issue_credential(session: Session, device: Device, now: datetime | None = None) -> str:
+    now = now or utcnow()
+    days = int(current_app.config.get("DEVICE_TTL_DAYS", 400))
+    token, _ = tokens.issue(
+        session,
+        tokens.DEVICE,
+        {"org": device.organisation_id, "sub": device.public_id, "phone": device.phone_id},
+        now + timedelta(days=days),
+        now=now,
+    )
+    return token
+
+
+def _phone_id_from(session: Session, credential: str | None) -> str | None:
+    """The phone id of a credential this browser already holds, even a revoked one."""
+    if not credential:
+        return None
+    try:
+        _, claims = tokens.verify(session, credential, tokens.DEVICE)
+    except DomainError:
+        return None
+    return claims.get("phone")
+
+
+def bind_device(
+    session: Session, token: str, user_agent: str | None, current_credential: str | None = None
+) -> tuple[Device, str]:
+    """Open the invitation on this phone: bind it, revoke the trainee's other phones."""
+    invitation = open_invitation(session, token)
+    phone_id = _phone_id_from(session, current_credential) or secrets.token_hex(16)
+    org_id, trainee_id, invitation_id = (
+        invitation.organisation_id,
+        invitation.trainee_id,
+        invitation.id,
+    )
+    now = utcnow()
+
+    def write() -> Device:
+        claimed = session.execute(
+            update(Invitation)
+            .where(Invitation.id == invitation_id, Invitation.used_at.is_(None))
+            .values(used_at=now)
+        ).rowcount
+        if not claimed:  # opened twice at the same moment
+            raise Conflict("INVITATION_USED", "Ce lien d'invitation a déjà servi.")
+        session.execute(
+            update(Device)
+            .where(Device.trainee_id == trainee_id, Device.revoked_at.is_(None))
+            .values(revoked_at=now)
+        )
+        device = Device(
+            organisation_id=org_id,
+            trainee_id=trainee_id,
+            public_id=secrets.token_hex(16),
+            phone_id=phone_id,
+            invitation_id=invitation_id,
+            user_agent=(user_agent or "")[:500],
+            bound_at=now,
+        )
+        session.add(device)
+        session.flush()
+        evidence.append(
+            session,
+            org_id,
+            "device_bound",
+            {
+                "trainee_id": trainee_id,
+                "device_id": device.public_id,
+                "phone_id": phone_id,
+                "invitation_id": invitation_id,
+            },
+            at=now,
+        )
+        return device
+
+    device = logged_write(session, org_id, None, write)
+    return device, issue_credential(session, device)
+
+
+def device_from_credential(session: Session, credential: str | None) -> Device:
+    """The bound phone behind the cookie; an unknown or unbound phone is refused."""
+    unknown = DomainError(
+        "DEVICE_UNKNOWN",
+        "Ce téléphone n'est pas enregistré : ouvrez d'abord le lien d'invitation reçu de "
+        "l'organisme de formation.",
+        status=401,
+    )
+    if not credential:
+        raise unknown
+    try:
+        _, claims = tokens.verify(session, credential, tokens.DEVICE)
+    except DomainError as exc:
+        raise unknown from exc
+    device = session.scalar(select(Device).where(Device.public_id == claims["sub"]))
+    if device is None or device.organisation_id != claims.get("org"):
+        raise unknown
+    if device.revoked_at is not None:
+        raise DomainError(
+            "DEVICE_NOT_BOUND",
+            "Ce téléphone n'est plus lié à votre compte (un autre téléphone a été enregistré "
+            "ou l'organisme l'a retiré) : demandez un nouveau lien d'invitation.",
+            status=403,
+        )
+    return device
+
+
+def revoke_devices(session: Session, org: Organisation, trainee: Trainee) -> int:
+    """Staff unbinds a lost phone; the trainee needs a new invitation to sign again."""
+    return session.execute(
+        update(Device)
+        .where(
+            Device.organisation_id == org.id,
+            Device.trainee_id == trainee.id,
+            Device.revoked_at.is_(None),
+        )
+        .values(revoked_at=utcnow())
+    ).rowcount

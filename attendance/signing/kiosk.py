@@ -1,0 +1,178 @@
+"""Kiosk mode: a shared tablet in the room. The trainee picks their name and types a PIN,
+or shows a personal QR card. Failed PINs are counted in the database so the limit holds
+across server processes (DOMAIN "Security notes for sign-in")."""
+
+import secrets
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from attendance.errors import DomainError, NotFound
+from attendance.models import Emargement, KioskCredential, Organisation, Slot, Trainee
+from attendance.models.types import utcnow
+from attendance.signing import tokens
+from attendance.signing.common import (
+    Client,
+    is_expected,
+    late_minutes,
+    record_signin,
+    refuse_if_validated,
+)
+from attendance.signing.signature import decode_signature
+
+KIOSK_COOKIE = "attendance_kiosk"
+MAX_PIN_FAILURES = 5
+LOCK_MINUTES = 15
+CARD_DAYS = 730
+
+
+def _credential(session: Session, org: Organisation, trainee: Trainee) -> KioskCredential:
+    row = session.scalar(select(KioskCredential).where(KioskCredential.trainee_id == trainee.id))
+    if row is None:
+        row = KioskCredential(organisation_id=org.id, trainee_id=trainee.id)
+        session.add(row)
+    return row
+
+
+def set_pin(session: Session, org: Organisation, trainee: Trainee, pin: str) -> None:
+    if not (isinstance(pin, str) and pin.isdigit() and 4 <= len(pin) <= 8):
+        raise DomainError("PIN_FORMAT", "Le code PIN compte de 4 à 8 chiffres.", status=422)
+    row = _credential(session, org, trainee)
+    row.pin_hash = generate_password_hash(pin)
+    row.failed_attempts, row.locked_until, row.updated_at = 0, None, utcnow()
+    session.flush()
+
+
+def issue_card(session: Session, org: Organisation, trainee: Trainee) -> str:
+    """A printable personal QR card; issuing a new one revokes the previous card."""
+    row = _credential(session, org, trainee)
+    row.card_nonce = secrets.token_urlsafe(12)
+    row.updated_at = utcnow()
+    session.flush()
+    token, _ = tokens.issue(
+        session,
+        tokens.KIOSK_CARD,
+        {"org": org.id, "sub": str(trainee.id), "card": row.card_nonce},
+        utcnow() + timedelta(days=CARD_DAYS),
+    )
+    return token
+
+
+def start_kiosk(session: Session, slot: Slot, now: datetime | None = None) -> str:
+    """The tablet's credential for one slot, valid until 30 min after its end."""
+    refuse_if_validated(slot)
+    now = now or utcnow()
+    token, _ = tokens.issue(
+        session,
+        tokens.KIOSK,
+        {"slot": slot.id, "org": slot.organisation_id},
+        max(slot.ends_at, now) + timedelta(minutes=30),
+        now=now,
+    )
+    return token
+
+
+def kiosk_slot(session: Session, kiosk_token: str | None) -> Slot:
+    if not kiosk_token:
+        raise DomainError(
+            "KIOSK_NOT_STARTED",
+            "Cette tablette n'est pas en mode borne : le "
+            "formateur l'active depuis la feuille de présence.",
+            status=401,
+        )
+    _, claims = tokens.verify(session, kiosk_token, tokens.KIOSK)
+    slot = session.get(Slot, claims["slot"])
+    if slot is None or slot.organisation_id != claims["org"]:
+        raise NotFound("séance")
+    return slot
+
+
+def _bad_pin(session: Session, row: KioskCredential | None, now: datetime) -> DomainError:
+    if row is not None:
+        row.failed_attempts += 1
+        if row.failed_attempts >= MAX_PIN_FAILURES:
+            row.locked_until, row.failed_attempts = now + timedelta(minutes=LOCK_MINUTES), 0
+        session.commit()  # the count must survive the refusal (the error rolls back)
+    return DomainError(
+        "KIOSK_PIN_INVALID",
+        "Code PIN incorrect : réessayez ou utilisez votre carte QR.",
+        status=401,
+    )
+
+
+def _check_pin(session: Session, trainee: Trainee, pin: str | None, now: datetime) -> None:
+    row = session.scalar(select(KioskCredential).where(KioskCredential.trainee_id == trainee.id))
+    if row is not None and row.locked_until is not None and row.locked_until > now:
+        raise DomainError(
+            "KIOSK_PIN_LOCKED",
+            f"Trop d'essais : le code PIN est bloqué {LOCK_MINUTES} minutes. Voyez le formateur.",
+            status=429,
+        )
+    if row is None or row.pin_hash is None or not pin or not check_password_hash(row.pin_hash, pin):
+        raise _bad_pin(session, row, now)
+    row.failed_attempts = 0
+
+
+def _check_card(session: Session, trainee: Trainee, card: str) -> None:
+    _, claims = tokens.verify(session, card, tokens.KIOSK_CARD)
+    row = session.scalar(select(KioskCredential).where(KioskCredential.trainee_id == trainee.id))
+    if (
+        claims.get("sub") != str(trainee.id)
+        or claims.get("org") != trainee.organisation_id
+        or row is None
+        or row.card_nonce != claims.get("card")
+    ):
+        raise DomainError(
+            "KIOSK_CARD_INVALID",
+            "Cette carte QR n'est pas la vôtre ou a été remplacée : utilisez votre code PIN.",
+            status=401,
+        )
+
+
+def trainee_from_card(session: Session, slot: Slot, card: str) -> Trainee:
+    _, claims = tokens.verify(session, card, tokens.KIOSK_CARD)
+    trainee = session.get(Trainee, int(claims["sub"]))
+    if trainee is None or trainee.organisation_id != slot.organisation_id:
+        raise NotFound("stagiaire")
+    return trainee
+
+
+def sign_at_kiosk(
+    session: Session,
+    kiosk_token: str | None,
+    trainee_id: int | None,
+    signature: str | None,
+    client: Client,
+    pin: str | None = None,
+    card: str | None = None,
+) -> Emargement:
+    slot = kiosk_slot(session, kiosk_token)
+    refuse_if_validated(slot)
+    if card and not trainee_id:
+        trainee = trainee_from_card(session, slot, card)
+    else:
+        trainee = session.get(Trainee, trainee_id or 0)
+    if (
+        trainee is None
+        or trainee.organisation_id != slot.organisation_id
+        or not is_expected(session, slot, trainee)
+    ):
+        raise NotFound("stagiaire")
+    if card:
+        _check_card(session, trainee, card)
+    else:
+        _check_pin(session, trainee, pin, client.now)
+    png = decode_signature(signature)
+    values = {
+        "status": "present",
+        "signed_at": client.now,
+        "method": "kiosk",
+        "late_minutes": late_minutes(slot, client.now),
+        "signature_png": png,
+        "ip_address": client.ip,
+        "user_agent": (client.user_agent or "")[:500],
+        "evidence": {**client.evidence(), "kiosk_proof": "card" if card else "pin"},
+    }
+    return record_signin(session, slot, trainee.id, values)

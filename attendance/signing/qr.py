@@ -1,0 +1,28 @@
+"""QR codes as inline SVG: sharp at any size, so one code fills a projector screen."""
+
+import re
+
+import qrcode
+import qrcode.constants
+import qrcode.image.svg
+
+
+def qr_svg(data: str) -> str:
+    """An SVG that scales to its container (no fixed millimetre size), black on white.
+
+    Error correction M: robust enough for a projector seen from the back of a room, while
+    keeping the code coarse (fewer, larger modules) for a ~250-character URL.
+    """
+    code = qrcode.QRCode(error_correction=qrcode.constants.ERROR_CORRECT_M, border=2)
+    code.add_data(data)
+    code.make(fit=True)
+    image = code.make_image(image_factory=qrcode.image.svg.SvgPathImage)
+    svg = image.to_string(encoding="unicode")
+    svg = re.sub(
+        r'^<svg width="[^"]+" height="[^"]+"',
+        '<svg role="img" aria-label="QR code" shape-rendering="crispEdges"',
+        svg,
+        count=1,
+    )
+    # A white background so dark projector themes do not swallow the quiet zone.
+    return svg.replace(">", '><rect width="100%" height="100%" fill="#fff"/>', 1)

@@ -1,0 +1,357 @@
+"""Signing in: from a phone scanning the slot's rotating QR code, through a personal link
+(distance and autoformation slots), and by the company tutor.
+
+The slot QR token is shared by the whole room, so its ``jti`` identifies the code in the
+evidence, it is not single-use; what makes a sign-in unique is (slot, trainee), enforced by
+the database. Opening the QR code on a bound phone gives a ticket for *that* phone, valid
+until the slot ends, so a trainee who takes a minute to sign, or closes the page and comes
+back, can still sign; the same page forwarded to another phone is a replay.
+"""
+
+import secrets
+from datetime import datetime, timedelta
+
+from flask import current_app
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from attendance.errors import DomainError, NotFound
+from attendance.models import Device, Emargement, Invitation, Slot, Trainee
+from attendance.models.types import utcnow
+from attendance.signing import tokens
+from attendance.signing.common import (
+    Client,
+    late_minutes,
+    record_signin,
+    refuse_if_validated,
+    require_enrolled,
+)
+from attendance.signing.devices import device_from_credential, open_invitation
+from attendance.signing.signature import decode_signature
+
+
+def qr_rotation_seconds() -> int:
+    return int(current_app.config.get("SIGNIN_QR_ROTATION_SECONDS", 15))
+
+
+def issue_slot_qr(
+    session: Session, slot: Slot, now: datetime | None = None
+) -> tuple[str, datetime]:
+    """The code shown now: valid for one rotation plus a short grace (default 15 s + 10 s)."""
+    now = now or utcnow()
+    grace = int(current_app.config.get("SIGNIN_QR_GRACE_SECONDS", 10))
+    expires_at = now + timedelta(seconds=qr_rotation_seconds() + grace)
+    token, _ = tokens.issue(
+        session, tokens.SLOT_QR, {"slot": slot.id, "org": slot.organisation_id}, expires_at, now=now
+    )
+    return token, expires_at
+
+
+def _slot_for(session: Session, claims: dict, slot_id: int | None = None) -> Slot:
+    if slot_id is not None and claims.get("slot") != slot_id:
+        raise DomainError(
+            "TOKEN_OTHER_SLOT",
+            "Ce code appartient à une autre séance : scannez le QR code de la séance en cours.",
+            {"slot_id": slot_id},
+            status=400,
+        )
+    slot = session.get(Slot, claims.get("slot"))
+    if slot is None:
+        raise NotFound("séance")
+    if slot.organisation_id != claims.get("org"):
+        raise _other_organisation()
+    return slot
+
+
+def _other_organisation() -> DomainError:
+    return DomainError(
+        "TOKEN_OTHER_ORGANISATION",
+        "Ce code appartient à un autre organisme de formation que votre inscription : "
+        "scannez le code de votre séance.",
+        status=403,
+    )
+
+
+def _phone_evidence(client: Client, device: Device | None, **extra) -> dict:
+    return {**client.evidence(), "phone_id": device.phone_id if device else None, **extra}
+
+
+def open_slot_code(
+    session: Session,
+    token: str,
+    credential: str | None,
+    slot_id: int | None = None,
+    now: datetime | None = None,
+) -> tuple[Slot, Device, str]:
+    """A scanned QR code opened on a phone: the slot, the phone, and a ticket for the page."""
+    now = now or utcnow()
+    kind, claims = tokens.verify(session, token, tokens.SLOT_QR, tokens.SIGNIN_TICKET)
+    slot = _slot_for(session, claims, slot_id)
+    device = device_from_credential(session, credential)
+    if device.organisation_id != slot.organisation_id:
+        raise _other_organisation()
+    if kind is tokens.SIGNIN_TICKET:
+        _check_ticket_device(claims, device)
+        return slot, device, token
+    require_enrolled(session, slot, device.trainee)
+    expires_at = max(slot.ends_at, now) + timedelta(minutes=10)
+    ticket, _ = tokens.issue(
+        session,
+        tokens.SIGNIN_TICKET,
+        {
+            "slot": slot.id,
+            "org": slot.organisation_id,
+            "device": device.public_id,
+            "qr": claims["jti"],
+        },
+        expires_at,
+        now=now,
+    )
+    return slot, device, ticket
+
+
+def _check_ticket_device(claims: dict, device: Device) -> None:
+    if claims.get("device") != device.public_id:
+        raise DomainError(
+            "TOKEN_REPLAYED",
+            "Cette page d'émargement a été ouverte sur un autre téléphone : scannez vous-même "
+            "le QR code affiché par le formateur.",
+            status=403,
+        )
+
+
+def sign_with_phone(
+    session: Session,
+    slot_id: int,
+    token: str,
+    signature: str | None,
+    credential: str | None,
+    client: Client,
+) -> Emargement:
+    """QR sign-in: the bound phone's trainee signs the slot named by the code."""
+    kind, claims = tokens.verify(session, token, tokens.SLOT_QR, tokens.SIGNIN_TICKET)
+    slot = _slot_for(session, claims, slot_id)
+    device = device_from_credential(session, credential)
+    if device.organisation_id != slot.organisation_id:
+        raise _other_organisation()
+    if kind is tokens.SIGNIN_TICKET:
+        _check_ticket_device(claims, device)
+    refuse_if_validated(slot)
+    require_enrolled(session, slot, device.trainee)
+    png = decode_signature(signature)
+    qr_jti = claims.get("qr", claims["jti"])
+    values = {
+        "status": "present",
+        "signed_at": client.now,
+        "method": "qr",
+        "late_minutes": late_minutes(slot, client.now),
+        "signature_png": png,
+        "token_jti": qr_jti,
+        "ip_address": client.ip,
+        "user_agent": (client.user_agent or "")[:500],
+        "device_id": device.public_id,
+        "evidence": _phone_evidence(client, device, ticket_jti=claims["jti"]),
+    }
+    return record_signin(
+        session,
+        slot,
+        device.trainee_id,
+        values,
+        {"device_id": device.public_id, "token_jti": qr_jti},
+    )
+
+
+# --- Personal links: distance (FAD) and autoformation -------------------------------------
+
+
+def link_window(slot: Slot) -> tuple[datetime, datetime]:
+    """FAD: only while the live class runs (opening 15 min early); autoformation: from the
+    start until a few days after (default 7), since it is done at the trainee's pace."""
+    if slot.kind == "autoformation":
+        days = int(current_app.config.get("AUTOFORMATION_DECLARE_DAYS", 7))
+        return slot.starts_at, slot.ends_at + timedelta(days=days)
+    return slot.starts_at - timedelta(minutes=15), slot.ends_at
+
+
+def issue_slot_link(session: Session, slot: Slot, trainee: Trainee) -> str:
+    if slot.kind not in ("distance", "autoformation"):
+        raise DomainError(
+            "SLOT_KIND_HAS_NO_LINK",
+            "Les liens personnels servent aux séances à distance et d'autoformation ; "
+            "en salle, les stagiaires scannent le QR code.",
+            {"kind": slot.kind},
+        )
+    require_enrolled(session, slot, trainee)
+    opens, closes = link_window(slot)
+    token, _ = tokens.issue(
+        session,
+        tokens.SLOT_LINK,
+        {"slot": slot.id, "org": slot.organisation_id, "sub": str(trainee.id)},
+        closes,
+        not_before=opens,
+    )
+    return token
+
+
+def open_slot_link(session: Session, token: str) -> tuple[Slot, Trainee]:
+    _, claims = tokens.verify(session, token, tokens.SLOT_LINK)
+    slot = _slot_for(session, claims)
+    trainee = session.get(Trainee, int(claims["sub"]))
+    if trainee is None or trainee.organisation_id != slot.organisation_id:
+        raise _other_organisation()
+    return slot, trainee
+
+
+def sign_with_link(
+    session: Session,
+    token: str,
+    signature: str | None,
+    client: Client,
+    credential: str | None = None,
+    declaration: str | None = None,
+) -> Emargement:
+    """FAD: records the join time and connection; autoformation: the trainee declares the
+    work against the slot's objective and it counts only once the trainer confirms it."""
+    slot, trainee = open_slot_link(session, token)
+    refuse_if_validated(slot)
+    _, claims = tokens.verify(session, token, tokens.SLOT_LINK)
+    device = None
+    if credential:
+        try:
+            device = device_from_credential(session, credential)
+        except DomainError:
+            device = None  # a computer without a bound phone: the link alone identifies
+    autoformation = slot.kind == "autoformation"
+    if autoformation and not (declaration or "").strip():
+        raise DomainError(
+            "DECLARATION_REQUIRED",
+            "Indiquez ce que vous avez travaillé au regard de l'objectif de la séance.",
+            status=422,
+        )
+    png = decode_signature(signature)
+    values = {
+        "status": "present",
+        "signed_at": client.now,
+        "method": "link",
+        "late_minutes": 0 if autoformation else late_minutes(slot, client.now),
+        "confirmed": not autoformation,
+        "signature_png": png,
+        "token_jti": claims["jti"],
+        "ip_address": client.ip,
+        "user_agent": (client.user_agent or "")[:500],
+        "device_id": device.public_id if device else None,
+        "evidence": _phone_evidence(
+            client,
+            device,
+            joined_at=client.now.isoformat(),
+            online_url=slot.online_url,
+            declaration=(declaration or "").strip()[:1000] or None,
+        ),
+    }
+    return record_signin(session, slot, trainee.id, values, {"token_jti": claims["jti"]})
+
+
+# --- Company tutor ----------------------------------------------------------------------
+
+
+def create_tutor_link(
+    session: Session,
+    trainee: Trainee,
+    tutor_name: str,
+    tutor_email: str | None,
+    user_id: int | None,
+) -> tuple[Invitation, str]:
+    """A tutor's personal link to confirm the trainee's company days (default 120 days)."""
+    now = utcnow()
+    days = int(current_app.config.get("TUTOR_LINK_DAYS", 120))
+    jti = secrets.token_urlsafe(16)
+    token, _ = tokens.issue(
+        session,
+        tokens.TUTOR,
+        {"org": trainee.organisation_id, "sub": str(trainee.id), "jti": jti},
+        now + timedelta(days=days),
+        now=now,
+    )
+    invitation = Invitation(
+        organisation_id=trainee.organisation_id,
+        trainee_id=trainee.id,
+        kind="tutor",
+        jti=jti,
+        label=tutor_name,
+        email=tutor_email,
+        created_by_id=user_id,
+        created_at=now,
+        expires_at=now + timedelta(days=days),
+    )
+    session.add(invitation)
+    session.flush()
+    return invitation, token
+
+
+def tutor_days(
+    session: Session, token: str, now: datetime | None = None
+) -> tuple[Invitation, list[tuple[Slot, Emargement | None]]]:
+    """The trainee's company days so far, with what was already confirmed."""
+    now = now or utcnow()
+    invitation = open_invitation(session, token, kind="tutor")
+    slots = session.scalars(
+        select(Slot)
+        .where(
+            Slot.organisation_id == invitation.organisation_id,
+            Slot.kind == "company",
+            Slot.trainee_id == invitation.trainee_id,
+            Slot.starts_at <= now,
+        )
+        .order_by(Slot.starts_at)
+    ).all()
+    signed = {
+        e.slot_id: e
+        for e in session.scalars(
+            select(Emargement).where(
+                Emargement.trainee_id == invitation.trainee_id,
+                Emargement.slot_id.in_([s.id for s in slots]),
+            )
+        )
+    }
+    return invitation, [(slot, signed.get(slot.id)) for slot in slots]
+
+
+def confirm_company_day(
+    session: Session, token: str, slot_id: int, present: bool, signature: str | None, client: Client
+) -> Emargement:
+    """The tutor confirms one company day (present or absent), with a signature."""
+    invitation = open_invitation(session, token, kind="tutor")
+    slot = session.get(Slot, slot_id)
+    if (
+        slot is None
+        or slot.organisation_id != invitation.organisation_id
+        or slot.kind != "company"
+        or slot.trainee_id != invitation.trainee_id
+    ):
+        raise NotFound("journée en entreprise")
+    if slot.starts_at > client.now:
+        raise DomainError(
+            "DAY_NOT_STARTED",
+            "Cette journée n'a pas encore commencé : confirmez-la le jour même ou après.",
+            status=422,
+        )
+    refuse_if_validated(slot)
+    png = decode_signature(signature)
+    values = {
+        "status": "present" if present else "absent",
+        "signed_at": client.now,
+        "method": "tutor",
+        "signature_png": png,
+        "token_jti": invitation.jti,
+        "ip_address": client.ip,
+        "user_agent": (client.user_agent or "")[:500],
+        "evidence": {
+            **client.evidence(),
+            "tutor_name": invitation.label,
+            "tutor_email": invitation.email,
+            "invitation_id": invitation.id,
+        },
+    }
+    return record_signin(
+        session, slot, invitation.trainee_id, values, {"tutor_invitation_id": invitation.id}
+    )

@@ -1,0 +1,377 @@
+"""Sign-in pages: the trainee's phone (French, mobile-first), the kiosk tablet, personal
+links, the tutor's page, and the trainer's projector QR and live roster.
+
+Phones post signatures to the JSON API (``attendance.api.signins``); the trainer's forms
+post here. Both call the same operations in ``attendance.signing``.
+"""
+
+from datetime import timedelta
+
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    flash,
+    g,
+    jsonify,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+
+from attendance.errors import DomainError
+from attendance.extensions import db
+from attendance.models import Emargement, Slot, Trainee
+from attendance.services.auth import can
+from attendance.signing import devices, kiosk, roster
+from attendance.signing.common import (
+    can_run_slot,
+    expected_trainees,
+    find_emargement,
+    half_day,
+)
+from attendance.signing.qr import qr_svg
+from attendance.signing.signins import (
+    issue_slot_qr,
+    open_slot_code,
+    open_slot_link,
+    qr_rotation_seconds,
+    tutor_days,
+)
+from attendance.web.pages import login_required
+
+bp = Blueprint("signing", __name__)
+
+
+def _cookie(response: Response, name: str, value: str, days: float) -> None:
+    response.set_cookie(
+        name,
+        value,
+        max_age=int(timedelta(days=days).total_seconds()),
+        httponly=True,
+        secure=current_app.config.get("SIGNING_COOKIE_SECURE", True),
+        samesite="Lax",
+        path="/",
+    )
+
+
+def _problem(error: DomainError):
+    return render_template("signing/problem.html", error=error), error.status
+
+
+@bp.get("/healthz")
+def healthz():
+    """Liveness probe (no database); also the baseline of ``benchmarks/signin.py``."""
+    return Response("ok", mimetype="text/plain")
+
+
+# --- Trainee's phone ---------------------------------------------------------------------
+
+
+@bp.get("/e")
+def phone_home():
+    """Where a bound phone lands: the scan button, and who the phone belongs to."""
+    trainee = None
+    try:
+        trainee = devices.device_from_credential(
+            db.session, request.cookies.get(devices.DEVICE_COOKIE)
+        ).trainee
+    except DomainError:
+        trainee = None
+    return render_template("signing/phone_home.html", trainee=trainee)
+
+
+@bp.get("/e/<int:slot_id>")
+def sign_page(slot_id):
+    """Opened from the slot's QR code (or the page's own ticket when coming back)."""
+    try:
+        slot, device, ticket = open_slot_code(
+            db.session,
+            request.args.get("t", ""),
+            request.cookies.get(devices.DEVICE_COOKIE),
+            slot_id,
+        )
+    except DomainError as error:
+        db.session.rollback()
+        return _problem(error)
+    db.session.commit()
+    existing = find_emargement(db.session, slot.id, device.trainee_id)
+    return render_template(
+        "signing/sign.html",
+        slot=slot,
+        trainee=device.trainee,
+        ticket=ticket,
+        existing=existing,
+        half_day=half_day(slot),
+    )
+
+
+@bp.route("/i/<token>", methods=["GET", "POST"])
+def invitation(token):
+    """GET shows whose phone this becomes; POST binds it (link previews never bind)."""
+    try:
+        invite = devices.open_invitation(db.session, token)
+        if request.method == "GET":
+            return render_template("signing/invitation.html", trainee=invite.trainee, token=token)
+        device, credential = devices.bind_device(
+            db.session,
+            token,
+            request.headers.get("User-Agent"),
+            request.cookies.get(devices.DEVICE_COOKIE),
+        )
+    except DomainError as error:
+        db.session.rollback()
+        return _problem(error)
+    response = make_response(render_template("signing/bound.html", trainee=device.trainee))
+    _cookie(
+        response, devices.DEVICE_COOKIE, credential, current_app.config.get("DEVICE_TTL_DAYS", 400)
+    )
+    return response
+
+
+@bp.get("/l/<token>")
+def link_page(token):
+    """Personal link of a distance (FAD) or autoformation slot."""
+    try:
+        slot, trainee = open_slot_link(db.session, token)
+    except DomainError as error:
+        return _problem(error)
+    existing = find_emargement(db.session, slot.id, trainee.id)
+    return render_template(
+        "signing/link.html",
+        slot=slot,
+        trainee=trainee,
+        token=token,
+        existing=existing,
+        half_day=half_day(slot),
+    )
+
+
+@bp.get("/t/<token>")
+def tutor_page(token):
+    """The company tutor confirms the trainee's days, one by one, with a signature."""
+    try:
+        invite, days = tutor_days(db.session, token)
+    except DomainError as error:
+        return _problem(error)
+    return render_template("signing/tutor.html", invite=invite, days=days, token=token)
+
+
+# --- Kiosk tablet ------------------------------------------------------------------------
+
+
+@bp.get("/k")
+def kiosk_page():
+    try:
+        slot = kiosk.kiosk_slot(db.session, request.cookies.get(kiosk.KIOSK_COOKIE))
+    except DomainError as error:
+        return _problem(error)
+    signed = {e.trainee_id for e in db.session.query(Emargement).filter_by(slot_id=slot.id)}
+    return render_template(
+        "signing/kiosk.html",
+        slot=slot,
+        half_day=half_day(slot),
+        trainees=expected_trainees(db.session, slot),
+        signed=signed,
+    )
+
+
+# --- Trainer -----------------------------------------------------------------------------
+
+
+def _slot(slot_id: int, run: bool = False) -> Slot:
+    slot = db.session.get(Slot, slot_id)
+    if slot is None or slot.organisation_id != g.org.id:
+        abort(404)
+    if not (can_run_slot(g.user, slot) or (not run and can(g.user, "slot:read_all"))):
+        abort(404)
+    return slot
+
+
+@bp.get("/seances/<int:slot_id>")
+@login_required
+def roster_page(slot_id):
+    slot = _slot(slot_id)
+    return render_template(
+        "signing/roster.html",
+        slot=slot,
+        lines=roster.roster(db.session, slot),
+        labels=roster.SIGNAL_LABELS,
+        can_run=can_run_slot(g.user, slot),
+        revisions=roster.revisions(db.session, slot),
+        half_day=half_day(slot),
+    )
+
+
+@bp.get("/seances/<int:slot_id>/lignes")
+@login_required
+def roster_rows(slot_id):
+    """The roster's table body, polled by the page every few seconds."""
+    slot = _slot(slot_id)
+    return render_template(
+        "signing/_roster_rows.html",
+        slot=slot,
+        lines=roster.roster(db.session, slot),
+        labels=roster.SIGNAL_LABELS,
+        can_run=can_run_slot(g.user, slot),
+    )
+
+
+@bp.get("/seances/<int:slot_id>/qr")
+@login_required
+def qr_page(slot_id):
+    slot = _slot(slot_id, run=True)
+    return render_template(
+        "signing/qr.html", slot=slot, half_day=half_day(slot), rotation=qr_rotation_seconds()
+    )
+
+
+@bp.get("/seances/<int:slot_id>/qr.json")
+@login_required
+def qr_json(slot_id):
+    slot = _slot(slot_id, run=True)
+    token, expires_at = issue_slot_qr(db.session, slot)
+    db.session.commit()
+    url = url_for("signing.sign_page", slot_id=slot.id, t=token, _external=True)
+    signed = db.session.query(Emargement).filter_by(slot_id=slot.id, status="present").count()
+    response = jsonify(
+        {
+            "url": url,
+            "svg": qr_svg(url),
+            "expires_at": expires_at.isoformat(),
+            "rotation_seconds": qr_rotation_seconds(),
+            "signed": signed,
+        }
+    )
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@bp.get("/seances/<int:slot_id>/signatures/<int:emargement_id>.png")
+@login_required
+def signature_png(slot_id, emargement_id):
+    slot = _slot(slot_id)
+    emargement = db.session.get(Emargement, emargement_id)
+    if emargement is None or emargement.slot_id != slot.id or not emargement.signature_png:
+        abort(404)
+    return Response(
+        emargement.signature_png,
+        mimetype="image/png",
+        headers={"Cache-Control": "private, max-age=3600"},
+    )
+
+
+@bp.get("/seances/<int:slot_id>/signature-formateur.png")
+@login_required
+def trainer_signature_png(slot_id):
+    slot = _slot(slot_id)
+    if not slot.trainer_signature_png:
+        abort(404)
+    return Response(slot.trainer_signature_png, mimetype="image/png")
+
+
+def _form_int(name: str) -> int | None:
+    value = request.form.get(name, "").strip()
+    return int(value) if value.isdigit() else None
+
+
+def _trainee_from_form() -> Trainee:
+    trainee = db.session.get(Trainee, _form_int("trainee_id") or 0)
+    if trainee is None or trainee.organisation_id != g.org.id:
+        abort(404)
+    return trainee
+
+
+def _changes_from_form() -> dict:
+    changes = {
+        "status": request.form.get("status") or None,
+        "late_minutes": _form_int("late_minutes"),
+        "early_leave_minutes": _form_int("early_leave_minutes"),
+        "absence_reason": request.form.get("absence_reason", "").strip() or None,
+    }
+    if "confirmed" in request.form:
+        changes["confirmed"] = request.form["confirmed"] == "1"
+    return changes
+
+
+def _back(slot_id: int, message: str, category: str = "ok"):
+    flash(message, category)
+    return redirect(url_for("signing.roster_page", slot_id=slot_id))
+
+
+@bp.post("/seances/<int:slot_id>/marquer")
+@login_required
+def mark_line(slot_id):
+    slot = _slot(slot_id, run=True)
+    try:
+        roster.mark(db.session, slot, _trainee_from_form(), g.user, _changes_from_form())
+    except DomainError as error:
+        db.session.rollback()
+        return _back(slot_id, error.message, "error")
+    return _back(slot_id, "Feuille de présence mise à jour.")
+
+
+@bp.post("/seances/<int:slot_id>/valider")
+@login_required
+def validate(slot_id):
+    slot = _slot(slot_id, run=True)
+    try:
+        roster.validate_slot(db.session, slot, g.user, request.form.get("signature"))
+    except DomainError as error:
+        db.session.rollback()
+        return _back(slot_id, error.message, "error")
+    return _back(slot_id, "Séance validée et verrouillée.")
+
+
+@bp.post("/seances/<int:slot_id>/corriger")
+@login_required
+def correct(slot_id):
+    slot = _slot(slot_id, run=True)
+    try:
+        roster.correct(
+            db.session,
+            slot,
+            _trainee_from_form(),
+            g.user,
+            _changes_from_form(),
+            request.form.get("reason"),
+        )
+    except DomainError as error:
+        db.session.rollback()
+        return _back(slot_id, error.message, "error")
+    return _back(slot_id, "Correction enregistrée avec son motif.")
+
+
+@bp.post("/seances/<int:slot_id>/borne")
+@login_required
+def start_kiosk(slot_id):
+    """Turn this browser (the shared tablet) into the slot's kiosk."""
+    slot = _slot(slot_id, run=True)
+    try:
+        token = kiosk.start_kiosk(db.session, slot)
+    except DomainError as error:
+        return _back(slot_id, error.message, "error")
+    db.session.commit()
+    response = redirect(url_for("signing.kiosk_page"))
+    _cookie(response, kiosk.KIOSK_COOKIE, token, 1)
+    return response
+
+
+@bp.post("/stagiaires/<int:trainee_id>/invitation")
+@login_required
+def print_invitation(trainee_id):
+    """A printable invitation (link and QR) for binding the trainee's phone."""
+    if not can(g.user, "trainee:write"):
+        abort(403)
+    trainee = db.session.get(Trainee, trainee_id)
+    if trainee is None or trainee.organisation_id != g.org.id:
+        abort(404)
+    invite, token = devices.create_invitation(db.session, g.org, trainee, g.user)
+    db.session.commit()
+    url = url_for("signing.invitation", token=token, _external=True)
+    return render_template(
+        "signing/invitation_print.html", trainee=trainee, url=url, svg=qr_svg(url), invite=invite
+    )
