@@ -15,6 +15,7 @@ from attendance.months import declaration as builder
 from attendance.months import states
 from attendance.months.connector import Endpoint, push_declaration
 from attendance.services.tenancy import get_owned
+from attendance.signing import evidence
 from reports.declaration_xlsx import write_declaration
 
 
@@ -47,7 +48,9 @@ def validate(
     states.refuse_if_validated(period)
     current = builder.build_declaration(session, org, order, period.month, progress)
     found = builder.blockers(session, org, order, period.month)
-    return states.mark_validated(session, period, current, found, actor)
+    states.mark_validated(session, period, current, found, actor)
+    _log(session, period, "month_validated", actor, version=period.version)
+    return period
 
 
 def reopen(
@@ -61,7 +64,25 @@ def reopen(
     period = states.get_period(session, org, purchase_order_id, month, create=False)
     if period is None:
         raise DomainError("MONTH_NOT_VALIDATED", "Ce mois n'a jamais été validé.", status=409)
-    return states.reopen(session, period, actor, reason)
+    states.reopen(session, period, actor, reason)
+    _log(session, period, "month_reopened", actor, reason=reason.strip())
+    return period
+
+
+def _log(session: Session, period: MonthPeriod, kind: str, actor: User | None, **extra) -> None:
+    """Validation and reopening go into the organisation's hash-chained evidence log."""
+    evidence.lock_chain(session, period.organisation_id)
+    evidence.append(
+        session,
+        period.organisation_id,
+        kind,
+        {
+            "purchase_order_id": period.purchase_order_id,
+            "month": f"{period.month:%Y-%m}",
+            "by": actor.id if actor else None,
+            **extra,
+        },
+    )
 
 
 def declaration_for(

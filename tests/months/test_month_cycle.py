@@ -179,3 +179,18 @@ def test_a_bad_month_gets_a_french_error(client, setting):
         f"/api/purchase-orders/{setting.order.id}/months/mars", headers=setting.billing
     )
     assert_error(response, 400, "INVALID_MONTH")
+
+
+def test_validation_and_reopening_are_kept_in_the_evidence_log(client, setting):
+    from attendance.models import EvidenceEntry
+    from attendance.signing.evidence import verify_chain
+
+    url = URL.format(setting.order.id)
+    client.post(url + "/sync", headers=setting.billing)
+    client.post(url + "/validate", headers=setting.billing)
+    client.post(url + "/reopen", json={"reason": "Feuille papier retrouvée"}, headers=setting.admin)
+    entries = db.session.scalars(db.select(EvidenceEntry).order_by(EvidenceEntry.seq)).all()
+    assert [e.kind for e in entries] == ["month_validated", "month_reopened"]
+    assert entries[1].payload["reason"] == "Feuille papier retrouvée"
+    assert entries[1].payload["month"] == "2026-03"
+    assert verify_chain(db.session, setting.org).broken_at is None
