@@ -181,7 +181,7 @@ def certificate_pdf(
     get_owned(session, Trainee, trainee_id, org, "stagiaire")
     certificates = certificates_for_order(session, org, purchase_order_id, period, trainee_id)
     if not certificates:
-        raise _nothing_to_certify(period)
+        raise nothing_to_certify(period)
     order = session.get(PurchaseOrder, purchase_order_id)
     return render_certificates(certificates, document_context(org, order))
 
@@ -205,12 +205,12 @@ def certificate_for_trainee(
         by_order[order_id] = certificates_for_order(session, org, order_id, period, trainee.id)
     certificates = [cert for certs in by_order.values() for cert in certs]
     if not certificates:
-        raise _nothing_to_certify(period)
+        raise nothing_to_certify(period)
     first_order = session.get(PurchaseOrder, next(k for k, v in by_order.items() if v))
     return render_certificates(certificates, document_context(org, first_order))
 
 
-def _nothing_to_certify(period: Period) -> DomainError:
+def nothing_to_certify(period: Period) -> DomainError:
     return DomainError(
         "NOTHING_TO_CERTIFY",
         f"Aucun parcours ni heure réalisée pour ce stagiaire en {period.label_fr} : "
