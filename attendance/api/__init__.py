@@ -4,6 +4,7 @@ from attendance.api import (
     auth,
     compliance,
     composantes,
+    documents,
     imports,
     pathways,
     purchase_orders,
@@ -21,6 +22,7 @@ BLUEPRINTS = (
     slots.blp,
     imports.blp,
     compliance.blp,
+    documents.blp,
 )
 
 

@@ -38,7 +38,8 @@ def test_slot_sheet_marks_the_correction_and_the_absence(session):
     text = pdf_text(slot_sheet_pdf(session, org, remote.id))
     assert "Après-midi" in text
     assert "MARTIN Luc Absent motif : Malade" in text
-    assert "Correctif horaire validé : journée du 03/03/2026 portée à 2,00 h — Feuille papier" in text
+    expected = "Correctif horaire validé : journée du 03/03/2026 portée à 2,00 h — Feuille papier"
+    assert expected in text
     assert "Séance non validée par le formateur" in text
     assert "Non signée" in text
 
