@@ -2,12 +2,13 @@
 rendered by WeasyPrint to A4, tagged PDF (real, selectable text a screen reader can follow).
 
 The stylesheet, the font configuration and WeasyPrint's image cache are built once per
-process and reused, so a batch of a thousand documents pays for them once; each document
+thread and reused, so a batch of a thousand documents pays for them once; each document
 is still its own WeasyPrint render and its own PDF file.
 """
 
 import base64
 import re
+import threading
 from datetime import date, datetime
 from functools import lru_cache
 from zoneinfo import ZoneInfo
@@ -146,9 +147,16 @@ class _Renderer:
         )
 
 
-@lru_cache(maxsize=1)
+_per_thread = threading.local()
+
+
 def _renderer() -> _Renderer:
-    return _Renderer()
+    """One renderer per thread: the server runs threads, and WeasyPrint's font objects
+    (Pango, fontconfig) are not meant to be shared between them."""
+    renderer = getattr(_per_thread, "renderer", None)
+    if renderer is None:
+        renderer = _per_thread.renderer = _Renderer()
+    return renderer
 
 
 def html_to_pdf(html: str) -> bytes:
