@@ -2,7 +2,7 @@
 rendered by WeasyPrint to A4, tagged PDF (real, selectable text a screen reader can follow).
 
 The stylesheet, the font configuration and WeasyPrint's image cache are built once per
-thread and reused, so a batch of a thousand documents pays for them once; each document
+process and reused, so a batch of a thousand documents pays for them once; each document
 is still its own WeasyPrint render and its own PDF file.
 """
 
@@ -147,20 +147,20 @@ class _Renderer:
         )
 
 
-_per_thread = threading.local()
-
-
+@lru_cache(maxsize=1)
 def _renderer() -> _Renderer:
-    """One renderer per thread: the server runs threads, and WeasyPrint's font objects
-    (Pango, fontconfig) are not meant to be shared between them."""
-    renderer = getattr(_per_thread, "renderer", None)
-    if renderer is None:
-        renderer = _per_thread.renderer = _Renderer()
-    return renderer
+    return _Renderer()
+
+
+# The server runs threads, and WeasyPrint's font objects (Pango, fontconfig) are not meant
+# to be used by two at once; rendering is mostly Python under the GIL anyway, so one
+# renderer behind a lock costs little. (A renderer per thread crashed at interpreter exit.)
+_render_lock = threading.Lock()
 
 
 def html_to_pdf(html: str) -> bytes:
-    return _renderer().pdf(html)
+    with _render_lock:
+        return _renderer().pdf(html)
 
 
 def render_pdf(template: str, **context) -> bytes:
