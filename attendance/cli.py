@@ -141,6 +141,55 @@ def serve_command(host, port, workers):
     os.execvp(args[0], args)
 
 
+@click.command("documents")
+@click.option("--bdc", "number", required=True, help="Numéro du bon de commande")
+@click.option("--month", required=True, help="Mois AAAA-MM (premier mois si --to)")
+@click.option("--to", "last_month", help="Dernier mois AAAA-MM (par défaut : --month)")
+@click.option(
+    "--out",
+    required=True,
+    type=click.Path(dir_okay=False, writable=True, path_type=Path),
+    help="Fichier zip à écrire",
+)
+@click.option(
+    "--kinds",
+    default="certificats,assiduite,emargement",
+    show_default=True,
+    help="Documents à produire, séparés par des virgules",
+)
+@click.option("--siret", help="SIRET de l'organisme (s'il y en a plusieurs)")
+@with_appcontext
+def documents_command(number, month, last_month, out, kinds, siret):
+    """Produit en un zip les certificats, attestations et feuilles d'émargement d'un BDC."""
+    from tqdm import tqdm
+
+    from attendance.models import PurchaseOrder
+    from reports.batch import batch_items, write_zip
+    from reports.period import Period
+
+    org = _organisation(siret)
+    order = db.session.scalar(
+        select(PurchaseOrder).where(
+            PurchaseOrder.organisation_id == org.id, PurchaseOrder.number == number
+        )
+    )
+    if order is None:
+        raise click.UsageError(f"Bon de commande « {number} » introuvable pour {org.name}.")
+    try:
+        period = Period.parse(month, last_month)
+        items = batch_items(db.session, org, order.id, period, kinds.split(","))
+    except DomainError as error:
+        _fail(error)
+    partial = out.with_name(out.name + ".partial")
+    with (
+        partial.open("wb") as handle,
+        tqdm(total=len(items), desc="Documents", unit=" pdf", disable=None) as bar,
+    ):
+        count = write_zip(items, handle, progress=bar.update)
+    partial.replace(out)
+    click.echo(f"{count} document(s) écrit(s) dans {out}.")
+
+
 def register_commands(app) -> None:
     from attendance.months.cli import month_group
 
@@ -150,6 +199,7 @@ def register_commands(app) -> None:
 
     for command in signing_commands:
         app.cli.add_command(command)
+    app.cli.add_command(documents_command)
 
 
 main = FlaskGroup(

@@ -6,6 +6,7 @@ from attendance.api import (
     composantes,
     corrections,
     devices,
+    documents,
     imports,
     months,
     pathways,
@@ -31,6 +32,7 @@ BLUEPRINTS = (
     signins.blp,
     rosters.blp,
     devices.blp,
+    documents.blp,
 )
 
 

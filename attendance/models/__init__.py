@@ -1,5 +1,6 @@
 """All tables, imported here so Alembic and the app see the whole schema."""
 
+from attendance.models.competence import CompetenceAssessment
 from attendance.models.declaration import DeclarationPush, MonthDeclaration
 from attendance.models.dispositif import Dispositif
 from attendance.models.organisation import ROLES, ApiToken, Organisation, User
@@ -40,6 +41,7 @@ __all__ = [
     "SIGN_IN_METHODS",
     "SLOT_KINDS",
     "ApiToken",
+    "CompetenceAssessment",
     "Composante",
     "Correction",
     "DeclarationPush",

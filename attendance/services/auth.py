@@ -23,6 +23,8 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "slot:read_all": frozenset({"admin", "billing", "auditor"}),
     "slot:write": frozenset({"admin", "billing"}),
     "import": frozenset({"admin", "billing"}),
+    # R14: trainers enter evaluation results and skills (only for composantes they teach).
+    "competence:write": frozenset({"admin", "billing", "trainer"}),
     "user:manage": frozenset({"admin"}),
 }
 

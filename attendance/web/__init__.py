@@ -4,7 +4,7 @@ from zoneinfo import ZoneInfo
 
 from flask import current_app
 
-from attendance.web import hours, months, pages
+from attendance.web import documents, hours, months, pages
 
 
 def paris(value, fmt: str = "%d/%m/%Y %H:%M") -> str:
@@ -22,3 +22,4 @@ def register_pages(app) -> None:
     from attendance.signing.views import bp as signing_bp
 
     app.register_blueprint(signing_bp)
+    app.register_blueprint(documents.bp)
