@@ -2,6 +2,7 @@
 
 from attendance.models.declaration import DeclarationPush, MonthDeclaration
 from attendance.models.dispositif import Dispositif
+from attendance.models.invoice import INVOICE_KINDS, Invoice, InvoiceCounter, InvoiceLine
 from attendance.models.organisation import ROLES, ApiToken, Organisation, User
 from attendance.models.purchase_order import (
     BDC_MODES,
@@ -25,6 +26,7 @@ __all__ = [
     "ATTENDANCE_STATUSES",
     "BDC_MODES",
     "BILLING_UNITS",
+    "INVOICE_KINDS",
     "MONTH_STATES",
     "PATHWAY_STATUSES",
     "ROLES",
@@ -36,6 +38,9 @@ __all__ = [
     "DeclarationPush",
     "Dispositif",
     "Emargement",
+    "Invoice",
+    "InvoiceCounter",
+    "InvoiceLine",
     "MonthDeclaration",
     "MonthPeriod",
     "Organisation",
