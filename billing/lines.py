@@ -14,7 +14,10 @@ What is billed (DOMAIN.md « Hour classification », CCTP §3.2.2, §3.3):
   hours (*fongibilité*, ``hours.limits.check_volumes``). The month bills the growth of the
   cumulative billable quantity; what R10 refuses is shown and not billed. When a composante
   later uses its own hours that it had lent, the borrower gives them back: its month line is
-  a negative regularisation (the BDC total never exceeds its contracted total).
+  a negative regularisation (the BDC total never exceeds its contracted total). The check
+  is made on what is billed, after R3: autoformation already refused by R3 does not use up
+  the volume a second time. For a group-hour composante the quantity is group-minutes, read
+  against the same contracted volume (``Composante.contracted_centre_minutes``).
 
 Only validated months are billed (R11); a draft month gives a preview, marked as such.
 """
@@ -45,7 +48,7 @@ PREVIEW_LABEL_FR = "Aperçu — mois non validé"
 class NotBilled:
     """Minutes shown on the line and not billed, with the reason in French."""
 
-    code: str  # company, autoformation_cap, autoformation_included, volume
+    code: str  # company, autoformation_cap, autoformation_included, volume, volume_returned
     minutes: int
     reason: str
 
@@ -192,18 +195,30 @@ def _not_billed_before_volume(
     return items
 
 
-def _volume_note(refused: int) -> NotBilled:
+def _volume_notes(month_quantity: int, billable: int) -> list[NotBilled]:
+    """What R10 takes from the month: new minutes beyond the volume, and minutes billed
+    earlier on hours lent by another composante that now uses them itself."""
+    notes = []
+    refused = month_quantity - max(billable, 0)
     if refused > 0:
-        reason = (
-            f"Au-delà du volume contractualisé (R10, après fongibilité) : "
-            f"{pricing.hours_fr(refused)} non facturées."
+        notes.append(
+            NotBilled(
+                "volume",
+                refused,
+                f"Au-delà du volume contractualisé (R10, après fongibilité) : "
+                f"{pricing.hours_fr(refused)} non facturées.",
+            )
         )
-    else:
-        reason = (
-            f"Régularisation de fongibilité (R10) : {pricing.hours_fr(-refused)} rendues à la "
-            "composante qui les avait prêtées."
+    if billable < 0:
+        notes.append(
+            NotBilled(
+                "volume_returned",
+                -billable,
+                f"Régularisation de fongibilité (R10) : {pricing.hours_fr(-billable)} facturées "
+                "plus tôt sur les heures d'une autre composante, qui les utilise désormais.",
+            )
         )
-    return NotBilled("volume", refused, reason)
+    return notes
 
 
 def _cumulative_after_volume(per_month, composantes) -> dict[date, dict[int, int]]:
@@ -261,9 +276,7 @@ def month_statement(
     for c in composantes:
         billable = billed_in(month, c.id)
         not_billed = _not_billed_before_volume(c, realised[c.id], skipped[c.id])
-        refused = per_month[month][c.id] - billable
-        if refused:
-            not_billed.append(_volume_note(refused))
+        not_billed += _volume_notes(per_month[month][c.id], billable)
         cumulative = [billed_in(m, c.id) for m in included]
         lines.append(
             Line(

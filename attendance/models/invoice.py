@@ -9,9 +9,10 @@ the organisation or the BDC does not alter an invoice already sent.
 from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import JSON, ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy import JSON, ForeignKey, String, Text, UniqueConstraint, event
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from attendance.errors import Conflict
 from attendance.extensions import db
 from attendance.models.types import Money, UTCDateTime, utcnow
 
@@ -107,3 +108,18 @@ class InvoiceLine(db.Model):
     details: Mapped[dict] = mapped_column(JSON, default=dict)
 
     invoice: Mapped[Invoice] = relationship(back_populates="lines")
+
+
+@event.listens_for(Invoice, "before_update")
+@event.listens_for(Invoice, "before_delete")
+@event.listens_for(InvoiceLine, "before_update")
+@event.listens_for(InvoiceLine, "before_delete")
+def _issued_documents_never_change(mapper, connection, target) -> None:
+    """An issued invoice or credit note is final; a credit note corrects it."""
+    invoice_id = target.id if isinstance(target, Invoice) else target.invoice_id
+    raise Conflict(
+        "INVOICE_IMMUTABLE",
+        "Une facture ou un avoir émis ne se modifie ni ne se supprime : émettez un avoir "
+        "pour corriger une facture.",
+        {"invoice_id": invoice_id},
+    )
