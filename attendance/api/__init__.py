@@ -5,6 +5,7 @@ from attendance.api import (
     compliance,
     composantes,
     imports,
+    invoices,
     pathways,
     purchase_orders,
     slots,
@@ -21,6 +22,7 @@ BLUEPRINTS = (
     slots.blp,
     imports.blp,
     compliance.blp,
+    invoices.blp,
 )
 
 
