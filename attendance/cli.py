@@ -142,8 +142,11 @@ def serve_command(host, port, workers):
 
 
 def register_commands(app) -> None:
+    from billing.cli import invoice_command
+
     for command in (create_user_command, import_command, demo_command, serve_command):
         app.cli.add_command(command)
+    app.cli.add_command(invoice_command)
 
 
 main = FlaskGroup(

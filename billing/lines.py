@@ -23,6 +23,7 @@ Only validated months are billed (R11); a draft month gives a preview, marked as
 """
 
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
@@ -131,7 +132,7 @@ def _composantes(session: Session, org: Organisation, order: PurchaseOrder) -> l
     )
 
 
-def _quantities(session, org, order, composantes, months):
+def _quantities(session, org, order, composantes, months, progress=None):
     """Per month: {composante id: billable minutes before R10}, and for the last month the
     realised minutes per class and the not-billed items of R3, R5 and company hours."""
     group = {c.id for c in composantes if c.billing_unit == "group_hour"}
@@ -157,6 +158,8 @@ def _quantities(session, org, order, composantes, months):
             if last:
                 slots[cid] = entry.slots if entry else 0
         per_month[month] = quantity
+        if progress:
+            progress(len(per_month), len(months))
     return per_month, realised, skipped, slots
 
 
@@ -241,6 +244,7 @@ def month_statement(
     month: date,
     *,
     preview: bool = False,
+    progress: Callable[[int, int], None] | None = None,
 ) -> Statement:
     """The invoice lines of a BDC's month. A month not validated is refused (409
     MONTH_NOT_VALIDATED) unless ``preview`` is asked: the lines are then marked as a preview.
@@ -263,7 +267,9 @@ def month_statement(
     composantes = _composantes(session, org, order)
     first = min(periods.first_of_month(order.planned_start), month)
     months = periods.months_between(first, month)
-    per_month, realised, skipped, slots = _quantities(session, org, order, composantes, months)
+    per_month, realised, skipped, slots = _quantities(
+        session, org, order, composantes, months, progress
+    )
     after = _cumulative_after_volume(per_month, composantes)
 
     def billed_in(m: date, cid: int) -> int:
