@@ -4,7 +4,7 @@ from zoneinfo import ZoneInfo
 
 from flask import current_app
 
-from attendance.web import hours, pages
+from attendance.web import billing, hours, pages
 
 
 def paris(value, fmt: str = "%d/%m/%Y %H:%M") -> str:
@@ -18,3 +18,4 @@ def register_pages(app) -> None:
     app.add_template_filter(paris, "paris")
     app.register_blueprint(pages.bp)
     app.register_blueprint(hours.bp)
+    app.register_blueprint(billing.bp)
