@@ -192,14 +192,20 @@ def documents_command(number, month, last_month, out, kinds, siret):
 
 def register_commands(app) -> None:
     from attendance.months.cli import month_group
-
-    for command in (create_user_command, import_command, demo_command, serve_command, month_group):
-        app.cli.add_command(command)
     from attendance.signing.cli import COMMANDS as signing_commands
+    from billing.cli import invoice_command
 
-    for command in signing_commands:
+    for command in (
+        create_user_command,
+        import_command,
+        demo_command,
+        serve_command,
+        month_group,
+        documents_command,
+        invoice_command,
+        *signing_commands,
+    ):
         app.cli.add_command(command)
-    app.cli.add_command(documents_command)
 
 
 main = FlaskGroup(

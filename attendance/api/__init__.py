@@ -8,6 +8,7 @@ from attendance.api import (
     devices,
     documents,
     imports,
+    invoices,
     months,
     pathways,
     purchase_orders,
@@ -33,6 +34,7 @@ BLUEPRINTS = (
     rosters.blp,
     devices.blp,
     documents.blp,
+    invoices.blp,
 )
 
 

@@ -3,6 +3,7 @@
 from attendance.models.competence import CompetenceAssessment
 from attendance.models.declaration import DeclarationPush, MonthDeclaration
 from attendance.models.dispositif import Dispositif
+from attendance.models.invoice import INVOICE_KINDS, Invoice, InvoiceCounter, InvoiceLine
 from attendance.models.organisation import ROLES, ApiToken, Organisation, User
 from attendance.models.purchase_order import (
     BDC_MODES,
@@ -35,6 +36,7 @@ __all__ = [
     "ATTENDANCE_STATUSES",
     "BDC_MODES",
     "BILLING_UNITS",
+    "INVOICE_KINDS",
     "MONTH_STATES",
     "PATHWAY_STATUSES",
     "ROLES",
@@ -52,6 +54,9 @@ __all__ = [
     "EvidenceEntry",
     "EvidenceHead",
     "Invitation",
+    "Invoice",
+    "InvoiceCounter",
+    "InvoiceLine",
     "KioskCredential",
     "MonthDeclaration",
     "MonthPeriod",

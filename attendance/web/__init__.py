@@ -4,7 +4,7 @@ from zoneinfo import ZoneInfo
 
 from flask import current_app
 
-from attendance.web import documents, hours, months, pages
+from attendance.web import billing, documents, hours, months, pages
 
 
 def paris(value, fmt: str = "%d/%m/%Y %H:%M") -> str:
@@ -23,3 +23,4 @@ def register_pages(app) -> None:
 
     app.register_blueprint(signing_bp)
     app.register_blueprint(documents.bp)
+    app.register_blueprint(billing.bp)

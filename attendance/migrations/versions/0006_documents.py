@@ -1,7 +1,7 @@
 """documents: competence assessments
 
 Revision ID: 0006
-Revises: 0004
+Revises: 0005
 Create Date: 2026-11-23
 
 R14: the trainer's evaluation results, skills acquired and company experience of a pathway,
@@ -16,7 +16,7 @@ import attendance.models.types
 
 # revision identifiers, used by Alembic.
 revision = '0006'
-down_revision = '0004'
+down_revision = '0005'
 branch_labels = None
 depends_on = None
 

@@ -1,0 +1,73 @@
+"""R5 (CCTP §3.3 « Paiement de la formation »): Occitanie e-formation is paid per group-hour
+on synchronous hours only.
+
+A group-hour is one hour of a synchronous slot that was held, whatever the number of trainees
+in it: the slot's scheduled duration counts once, not once per trainee. A slot is held when
+at least one trainee signed in present. The synchronous classes are the hours engine's
+(``classes.SYNCHRONOUS_CLASSES``: tutorat à distance, regroupement and any live session in a
+room); autoformation is included in the group-hour price and never counted here.
+
+The database adds the durations up (GROUP BY); Python never walks the slots.
+"""
+
+from datetime import date
+from typing import NamedTuple
+
+from sqlalchemy import Date, exists, func, literal, select
+from sqlalchemy.orm import Session
+
+from attendance.hours import periods
+from attendance.hours.aggregate import dialect_of
+from attendance.hours.classes import SYNCHRONOUS_CLASSES
+from attendance.models import Composante, Emargement, Organisation, Slot
+
+
+class GroupMinutes(NamedTuple):
+    composante_id: int
+    month: date
+    minutes: int
+    slots: int
+
+
+def held_group_minutes(
+    session: Session, org: Organisation, purchase_order_id: int, first: date, last: date
+) -> dict[tuple[int, date], GroupMinutes]:
+    """Scheduled minutes and number of held synchronous slots per composante and local month
+    of a BDC, months ``first`` … ``last``."""
+    win = periods.window(first, last)
+    dialect = dialect_of(session)
+    month = (
+        literal(win.first_month, Date)
+        if win.single_month
+        else periods.local_month(Slot.starts_at, win, dialect)
+    )
+    held = exists().where(
+        Emargement.slot_id == Slot.id,
+        Emargement.organisation_id == org.id,
+        Emargement.status == "present",
+    )
+    composantes = select(Composante.id).where(
+        Composante.organisation_id == org.id, Composante.purchase_order_id == purchase_order_id
+    )
+    statement = (
+        select(
+            Slot.composante_id,
+            month.label("month"),
+            func.sum(periods.scheduled_minutes(Slot.starts_at, Slot.ends_at, dialect)),
+            func.count(Slot.id),
+        )
+        .where(
+            Slot.organisation_id == org.id,
+            Slot.composante_id.in_(composantes),
+            Slot.kind.in_(sorted(SYNCHRONOUS_CLASSES)),
+            Slot.starts_at >= win.utc_from,
+            Slot.starts_at < win.utc_to,
+            held,
+        )
+        .group_by(Slot.composante_id, *([] if win.single_month else [month]))
+    )
+    result = {}
+    for composante_id, month_value, minutes, slots in session.execute(statement):
+        row = GroupMinutes(composante_id, month_value, int(minutes or 0), int(slots))
+        result[(composante_id, month_value)] = row
+    return result
