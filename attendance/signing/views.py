@@ -5,7 +5,7 @@ Phones post signatures to the JSON API (``attendance.api.signins``); the trainer
 post here. Both call the same operations in ``attendance.signing``.
 """
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 from flask import (
     Blueprint,
@@ -24,7 +24,7 @@ from flask import (
 
 from attendance.errors import DomainError
 from attendance.extensions import db
-from attendance.models import Emargement, Slot, Trainee
+from attendance.models import Emargement, Organisation, Slot, Trainee
 from attendance.services.auth import can
 from attendance.signing import devices, kiosk, roster
 from attendance.signing.common import (
@@ -82,6 +82,38 @@ def phone_home():
     except DomainError:
         trainee = None
     return render_template("signing/phone_home.html", trainee=trainee)
+
+
+@bp.get("/e/certificat.pdf")
+def my_certificate():
+    """The trainee downloads their own certificate of realisation from the bound phone
+    (R13): from their first entry to the current month, or ``?de=AAAA-MM&a=AAAA-MM``."""
+    from reports.certificates import certificate_for_trainee
+    from reports.period import Period
+
+    try:
+        trainee = devices.device_from_credential(
+            db.session, request.cookies.get(devices.DEVICE_COOKIE)
+        ).trainee
+        first_entry = min((p.entry_date for p in trainee.pathways), default=None)
+        if first_entry is None:
+            raise DomainError(
+                "NO_PATHWAY", "Aucun parcours : pas encore de certificat.", status=404
+            )
+        today = datetime.now(UTC).date()
+        period = Period.parse(
+            request.args.get("de") or f"{first_entry:%Y-%m}",
+            request.args.get("a") or f"{today:%Y-%m}",
+        )
+        org = db.session.get(Organisation, trainee.organisation_id)
+        pdf = certificate_for_trainee(db.session, org, trainee, period)
+    except DomainError as error:
+        return _problem(error)
+    return Response(
+        pdf,
+        mimetype="application/pdf",
+        headers={"Content-Disposition": f'attachment; filename="certificat_{period.slug}.pdf"'},
+    )
 
 
 @bp.get("/e/<int:slot_id>")
