@@ -9,6 +9,7 @@ from sqlalchemy import select
 
 from attendance.errors import DomainError
 from attendance.extensions import db
+from attendance.french import hours_fr
 from attendance.hours.periods import parse_month
 from attendance.models import PurchaseOrder
 from billing import pricing
@@ -30,7 +31,7 @@ def _print(statement: Statement) -> None:
     for line in statement.lines:
         unit = "h-groupe" if line.billing_unit == "group_hour" else "h-stagiaire"
         click.echo(
-            f"  {line.code:<14} {pricing.hours_fr(line.billable_minutes):>11} {unit:<11} × "
+            f"  {line.code:<14} {hours_fr(line.billable_minutes):>11} {unit:<11} × "
             f"{pricing.price_fr(line.unit_price):>10} = {pricing.euros_fr(line.amount):>14}"
         )
         for item in line.not_billed:

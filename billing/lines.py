@@ -32,6 +32,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from attendance.errors import Conflict
+from attendance.french import hours_fr
 from attendance.hours import limits, periods
 from attendance.hours.caps import billable_month_hours
 from attendance.hours.classes import AUTOFORMATION, COMPANY, HOUR_CLASSES
@@ -172,8 +173,7 @@ def _not_billed_before_volume(
             NotBilled(
                 "company",
                 realised[COMPANY],
-                f"Entreprise : {pricing.hours_fr(realised[COMPANY])} suivies, non facturées "
-                "à la Région.",
+                f"Entreprise : {hours_fr(realised[COMPANY])} suivies, non facturées à la Région.",
             )
         )
     if composante.billing_unit == "group_hour":
@@ -182,7 +182,7 @@ def _not_billed_before_volume(
                 NotBilled(
                     "autoformation_included",
                     realised[AUTOFORMATION],
-                    f"Autoformation : {pricing.hours_fr(realised[AUTOFORMATION])} incluses dans "
+                    f"Autoformation : {hours_fr(realised[AUTOFORMATION])} incluses dans "
                     "le prix de l'heure-groupe (R5), non facturées à part.",
                 )
             )
@@ -192,7 +192,7 @@ def _not_billed_before_volume(
                 "autoformation_cap",
                 skipped[AUTOFORMATION],
                 f"Autoformation au-delà du plafond (R3) : "
-                f"{pricing.hours_fr(skipped[AUTOFORMATION])} non facturées.",
+                f"{hours_fr(skipped[AUTOFORMATION])} non facturées.",
             )
         )
     return items
@@ -209,7 +209,7 @@ def _volume_notes(month_quantity: int, billable: int) -> list[NotBilled]:
                 "volume",
                 refused,
                 f"Au-delà du volume contractualisé (R10, après fongibilité) : "
-                f"{pricing.hours_fr(refused)} non facturées.",
+                f"{hours_fr(refused)} non facturées.",
             )
         )
     if billable < 0:
@@ -217,7 +217,7 @@ def _volume_notes(month_quantity: int, billable: int) -> list[NotBilled]:
             NotBilled(
                 "volume_returned",
                 -billable,
-                f"Régularisation de fongibilité (R10) : {pricing.hours_fr(-billable)} facturées "
+                f"Régularisation de fongibilité (R10) : {hours_fr(-billable)} facturées "
                 "plus tôt sur les heures d'une autre composante, qui les utilise désormais.",
             )
         )

@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 from flask import render_template
 from weasyprint import HTML
 
+from attendance.french import hours_fr
 from attendance.hours.periods import next_month
 from attendance.models import Invoice
 from attendance.models.invoice import BILLING_UNITS_FR
@@ -39,7 +40,7 @@ def invoice_html(invoice: Invoice, corrects: Invoice | None = None) -> str:
         period=_period(invoice.month),
         siret=_siret(invoice.seller.get("siret", "")),
         units=BILLING_UNITS_FR,
-        hours=pricing.hours_fr,
+        hours=hours_fr,
         euros=pricing.euros_fr,
         price=pricing.price_fr,
         rate=format(invoice.vat_rate.normalize(), "f").replace(".", ","),

@@ -46,12 +46,6 @@ def vat(total_excl_vat: Decimal, exempt: bool, rate_percent: Decimal) -> tuple[D
     return tax, to_cent(total_excl_vat) + tax
 
 
-def hours_fr(minutes: int) -> str:
-    """« 12,50 h »: minutes as hours with two decimals, French style (display only)."""
-    value = (Decimal(minutes) / 60).quantize(CENT, rounding=ROUNDING)
-    return f"{value:.2f}".replace(".", ",") + " h"
-
-
 def euros_fr(amount: Decimal) -> str:
     """« 1 234,56 € »: exact euros, French style (narrow no-break space for thousands)."""
     value = to_cent(amount)

@@ -9,7 +9,7 @@ is still its own WeasyPrint render and its own PDF file.
 import base64
 import re
 import threading
-from datetime import date, datetime
+from datetime import datetime
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
@@ -17,23 +17,12 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from markupsafe import Markup
 
 from attendance import PROJECT_ROOT
+from attendance.french import MONTHS_FR, date_fr, hours_fr, long_date_fr, month_fr
 from attendance.hours.periods import DEFAULT_TIMEZONE
 
+__all__ = ["MONTHS_FR", "date_fr", "hours_fr", "long_date_fr", "month_fr"]
+
 TEMPLATES = PROJECT_ROOT / "templates" / "documents"
-MONTHS_FR = (
-    "janvier",
-    "février",
-    "mars",
-    "avril",
-    "mai",
-    "juin",
-    "juillet",
-    "août",
-    "septembre",
-    "octobre",
-    "novembre",
-    "décembre",
-)
 METHODS_FR = {
     "qr": "QR code",
     "link": "lien (classe virtuelle)",
@@ -42,26 +31,6 @@ METHODS_FR = {
     "trainer": "saisie formateur",
     "correction": "correctif horaire",
 }
-
-
-def hours_fr(minutes: int | None) -> str:
-    """« 12,50 h »: integer minutes shown as hours with two decimals, French style."""
-    if minutes is None:
-        return "—"
-    return f"{minutes / 60:.2f}".replace(".", ",") + " h"
-
-
-def date_fr(value: date | None) -> str:
-    return value.strftime("%d/%m/%Y") if value else "—"
-
-
-def long_date_fr(value: date) -> str:
-    """« 2 mars 2026 »."""
-    return f"{value.day} {MONTHS_FR[value.month - 1]} {value.year}"
-
-
-def month_fr(value: date) -> str:
-    return f"{MONTHS_FR[value.month - 1]} {value.year}"
 
 
 def local(value: datetime | None, fmt: str = "%H:%M", timezone: str = DEFAULT_TIMEZONE) -> str:

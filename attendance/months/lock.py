@@ -9,27 +9,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from attendance.errors import Conflict
+from attendance.french import month_fr as month_label
 from attendance.models import Composante, MonthPeriod, Organisation, Slot
 
 PARIS = ZoneInfo("Europe/Paris")
-MONTH_NAMES = (
-    "janvier",
-    "février",
-    "mars",
-    "avril",
-    "mai",
-    "juin",
-    "juillet",
-    "août",
-    "septembre",
-    "octobre",
-    "novembre",
-    "décembre",
-)
-
-
-def month_label(month: date) -> str:
-    return f"{MONTH_NAMES[month.month - 1]} {month.year}"
 
 
 def local_day(instant: datetime) -> date:

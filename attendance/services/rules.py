@@ -8,11 +8,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from attendance.errors import RuleViolation
-
-
-def hours(minutes: int) -> str:
-    """Minutes shown as French hours with two decimals (« 12,50 h »)."""
-    return f"{minutes / 60:.2f}".replace(".", ",") + " h"
+from attendance.french import hours_fr as hours
 
 
 def check_pathway_hours(

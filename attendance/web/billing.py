@@ -9,6 +9,7 @@ from flask import Blueprint, Response, abort, g, redirect, render_template, requ
 
 from attendance.errors import DomainError, NotFound
 from attendance.extensions import db
+from attendance.french import hours_fr
 from attendance.hours.classes import HOUR_CLASSES, LABELS_FR
 from attendance.hours.periods import parse_month
 from attendance.models import Invoice, PurchaseOrder
@@ -34,7 +35,7 @@ def _require(permission: str):
 
 def _helpers() -> dict:
     return {
-        "hours": pricing.hours_fr,
+        "hours": hours_fr,
         "euros": pricing.euros_fr,
         "price": pricing.price_fr,
         "units": BILLING_UNITS_FR,

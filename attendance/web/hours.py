@@ -6,6 +6,7 @@ from flask import Blueprint, abort, g, redirect, render_template, request, url_f
 
 from attendance.errors import DomainError, NotFound
 from attendance.extensions import db
+from attendance.french import hours_fr, month_fr
 from attendance.hours.classes import HOUR_CLASSES, LABELS_FR
 from attendance.hours.compliance import compliance_view
 from attendance.hours.periods import parse_month
@@ -17,31 +18,6 @@ from attendance.web.pages import login_required
 bp = Blueprint("hours_pages", __name__, url_prefix="/heures")
 
 STATUS_FR = {"ok": "Conforme", "warning": "À surveiller", "exceeded": "Dépassé"}
-MONTHS_FR = (
-    "janvier",
-    "février",
-    "mars",
-    "avril",
-    "mai",
-    "juin",
-    "juillet",
-    "août",
-    "septembre",
-    "octobre",
-    "novembre",
-    "décembre",
-)
-
-
-def _hours(minutes: int | None) -> str:
-    """« 12,50 h »: minutes shown as hours with two decimals, French style."""
-    if minutes is None:
-        return "—"
-    return f"{minutes / 60:.2f}".replace(".", ",") + " h"
-
-
-def _month_fr(month: date) -> str:
-    return f"{MONTHS_FR[month.month - 1]} {month.year}"
 
 
 def _require_billing_view():
@@ -84,7 +60,7 @@ def compliance(order_id: int, month: str):
         view=view,
         classes=HOUR_CLASSES,
         labels=LABELS_FR,
-        hours=_hours,
+        hours=hours_fr,
         status_fr=STATUS_FR,
-        month_fr=_month_fr(view.month),
+        month_fr=month_fr(view.month),
     )

@@ -8,13 +8,13 @@ from flask import Blueprint, abort, flash, g, redirect, render_template, request
 
 from attendance.errors import DomainError, NotFound
 from attendance.extensions import db
+from attendance.french import hours_fr as hours
 from attendance.hours.periods import first_of_month, next_month, parse_month
 from attendance.models import MonthPeriod, PurchaseOrder
 from attendance.months import operations, states
 from attendance.months.declaration import blockers
 from attendance.months.lock import month_label
 from attendance.services.auth import can
-from attendance.services.rules import hours
 from attendance.services.tenancy import get_owned
 from attendance.web.pages import login_required
 
