@@ -1,8 +1,10 @@
 """Login and the staff home page."""
 
+from datetime import datetime
 from functools import wraps
+from zoneinfo import ZoneInfo
 
-from flask import Blueprint, g, redirect, render_template, request, session, url_for
+from flask import Blueprint, current_app, g, redirect, render_template, request, session, url_for
 from sqlalchemy import func, select
 
 from attendance.errors import Unauthorized
@@ -75,4 +77,5 @@ def home():
     if not can(g.user, "slot:read_all"):
         slots_query = slots_query.where(Slot.trainer_id == g.user.id)
     slots = db.session.scalars(slots_query).all()
-    return render_template("home.html", orders=orders, slots=slots)
+    today_month = datetime.now(ZoneInfo(current_app.config["TIMEZONE"])).strftime("%Y-%m")
+    return render_template("home.html", orders=orders, slots=slots, today_month=today_month)
