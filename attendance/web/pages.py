@@ -73,9 +73,13 @@ def home():
             ).all()
         )
         orders = [(order, counts.get(order.id, 0)) for order in order_rows]
-    slots_query = org_select(Slot, g.org).order_by(Slot.starts_at).limit(20)
+    paris = ZoneInfo(current_app.config["TIMEZONE"])
+    today = datetime.now(paris).replace(hour=0, minute=0, second=0, microsecond=0)
+    slots_query = (
+        org_select(Slot, g.org).where(Slot.starts_at >= today).order_by(Slot.starts_at).limit(20)
+    )
     if not can(g.user, "slot:read_all"):
         slots_query = slots_query.where(Slot.trainer_id == g.user.id)
     slots = db.session.scalars(slots_query).all()
-    today_month = datetime.now(ZoneInfo(current_app.config["TIMEZONE"])).strftime("%Y-%m")
+    today_month = today.strftime("%Y-%m")
     return render_template("home.html", orders=orders, slots=slots, today_month=today_month)
