@@ -164,6 +164,12 @@ def load_demo(session: Session, password: str, month: date | None = None) -> str
                     slots += 1
                     if slot.ends_at < now:
                         _sign_past_slot(session, org, slot, trainees, composante)
+                        # The last two days stay for the trainer to validate: the month
+                        # page then shows what still blocks validation.
+                        if slot.ends_at < now - timedelta(days=2):
+                            slot.validated_at = slot.ends_at + timedelta(minutes=5)
+                            slot.validated_by_id = users["trainer"].id
+                            slot.trainer_signature_png = _demo_signature()
         day += timedelta(days=1)
     session.flush()
     return (
@@ -171,6 +177,19 @@ def load_demo(session: Session, password: str, month: date | None = None) -> str
         f"{slots} séances.\nComptes (mot de passe « {password} ») : "
         + ", ".join(f"{u.email} ({role})" for role, u in users.items())
     )
+
+
+def _demo_signature() -> bytes:
+    """A drawn stroke, as the trainer's pad would send it."""
+    import io
+
+    from PIL import Image, ImageDraw
+
+    image = Image.new("RGBA", (240, 90), (0, 0, 0, 0))
+    ImageDraw.Draw(image).line([(10, 60), (60, 20), (120, 70), (220, 25)], fill="#102a5c", width=3)
+    buffer = io.BytesIO()
+    image.save(buffer, "PNG")
+    return buffer.getvalue()
 
 
 def _sign_past_slot(session, org, slot, trainees, composante) -> None:
