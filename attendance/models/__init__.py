@@ -22,6 +22,7 @@ from attendance.models.signing import (
     KioskCredential,
     SigningKey,
 )
+from attendance.models.reminder import REMINDER_KINDS, Reminder
 from attendance.models.slot import (
     ATTENDANCE_STATUSES,
     SIGN_IN_METHODS,
@@ -64,6 +65,8 @@ __all__ = [
     "Pathway",
     "PathwayEvent",
     "PurchaseOrder",
+    "REMINDER_KINDS",
+    "Reminder",
     "SigningKey",
     "Slot",
     "Trainee",
