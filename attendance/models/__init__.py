@@ -13,6 +13,7 @@ from attendance.models.purchase_order import (
     MonthPeriod,
     PurchaseOrder,
 )
+from attendance.models.reminder import REMINDER_KINDS, Reminder
 from attendance.models.signing import (
     Device,
     EmargementRevision,
@@ -22,7 +23,6 @@ from attendance.models.signing import (
     KioskCredential,
     SigningKey,
 )
-from attendance.models.reminder import REMINDER_KINDS, Reminder
 from attendance.models.slot import (
     ATTENDANCE_STATUSES,
     SIGN_IN_METHODS,
@@ -40,6 +40,7 @@ __all__ = [
     "INVOICE_KINDS",
     "MONTH_STATES",
     "PATHWAY_STATUSES",
+    "REMINDER_KINDS",
     "ROLES",
     "SIGN_IN_METHODS",
     "SLOT_KINDS",
@@ -65,7 +66,6 @@ __all__ = [
     "Pathway",
     "PathwayEvent",
     "PurchaseOrder",
-    "REMINDER_KINDS",
     "Reminder",
     "SigningKey",
     "Slot",

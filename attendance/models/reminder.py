@@ -41,4 +41,4 @@ class Reminder(db.Model):
     last_error: Mapped[str | None] = mapped_column(Text)
 
     def __repr__(self) -> str:
-        return f"<Reminder {self.id} {self.kind} slot={self.slot_id} {self.recipient} {self.status}>"
+        return f"<Reminder {self.id} {self.kind} slot={self.slot_id} {self.recipient}>"
