@@ -192,6 +192,8 @@ def documents_command(number, month, last_month, out, kinds, siret):
 
 def register_commands(app) -> None:
     from attendance.months.cli import month_group
+    from attendance.notify.cli import COMMANDS as notify_commands
+    from attendance.privacy.cli import COMMANDS as privacy_commands
     from attendance.signing.cli import COMMANDS as signing_commands
     from billing.cli import invoice_command
 
@@ -204,6 +206,8 @@ def register_commands(app) -> None:
         documents_command,
         invoice_command,
         *signing_commands,
+        *notify_commands,
+        *privacy_commands,
     ):
         app.cli.add_command(command)
 

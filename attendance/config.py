@@ -76,5 +76,12 @@ class Config:
         self.SIGNING_ALG = env.get("SIGNING_ALG", "HS256")
         self.SIGNIN_QR_ROTATION_SECONDS = int(env.get("SIGNIN_QR_ROTATION_SECONDS", "15"))
         self.SIGNING_COOKIE_SECURE = env.get("SIGNING_COOKIE_SECURE", "1") == "1"
+        # Reminders and digests (attendance.notify): SMTP relay; delays are per organisation.
+        self.MAIL_SERVER = env.get("MAIL_SERVER", "localhost")
+        self.MAIL_PORT = int(env.get("MAIL_PORT", "25"))
+        self.MAIL_SENDER = env.get("MAIL_SENDER", "emargement@localhost")
+        self.REMINDER_LOOKBACK_HOURS = int(env.get("REMINDER_LOOKBACK_HOURS", "24"))
+        self.REMINDER_MAX_ATTEMPTS = int(env.get("REMINDER_MAX_ATTEMPTS", "5"))
+        self.REMINDER_CLAIM_TIMEOUT_MINUTES = int(env.get("REMINDER_CLAIM_TIMEOUT_MINUTES", "60"))
         for key, value in overrides.items():
             setattr(self, key, value)

@@ -15,6 +15,7 @@ from attendance.api import (
     rosters,
     signins,
     slots,
+    trainee_data,
     trainees,
 )
 from attendance.api.common import Hours, Money
@@ -35,6 +36,7 @@ BLUEPRINTS = (
     devices.blp,
     documents.blp,
     invoices.blp,
+    trainee_data.blp,
 )
 
 

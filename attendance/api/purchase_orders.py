@@ -30,6 +30,9 @@ class PurchaseOrderSchema(FrenchSchema):
     sites = fields.List(fields.String(validate=validate.Length(max=200)))
     planned_trainees = fields.Integer(validate=validate.Range(min=0, max=10_000))
     opening_date = fields.Date(dump_only=True, metadata={"description": "R8 : première entrée"})
+    co_financed = fields.Boolean(
+        metadata={"description": "Cofinancé (FSE…) : preuves conservées 10 ans au lieu de 6"}
+    )
     composante_ids = fields.Method("dump_composante_ids", dump_only=True)
 
     def dump_dispositif(self, order) -> str:

@@ -9,8 +9,9 @@ from attendance.api.common import PageArgs, page_schema, paginate, permission_re
 from attendance.api.french import FrenchSchema
 from attendance.extensions import db
 from attendance.models import Trainee
+from attendance.privacy.subject import rectify_trainee
 from attendance.services.tenancy import get_owned, org_select
-from attendance.services.trainees import create_trainee, delete_trainee, update_trainee
+from attendance.services.trainees import create_trainee, delete_trainee
 
 blp = Blueprint("trainees", __name__, url_prefix="/api/trainees", description="Stagiaires")
 
@@ -83,8 +84,8 @@ def get_trainee(trainee_id):
 @blp.response(200, TraineeSchema)
 @permission_required("trainee:write")
 def patch_trainee(data, trainee_id):
-    trainee = get_owned(db.session, Trainee, trainee_id, g.org, "stagiaire")
-    update_trainee(db.session, g.org, trainee, data)
+    """Corrige l'identité d'un stagiaire ; le journal de preuves garde quels champs, par qui."""
+    trainee = rectify_trainee(db.session, g.org, trainee_id, data, g.user)
     db.session.commit()
     return trainee
 

@@ -13,6 +13,7 @@ from attendance.models.purchase_order import (
     MonthPeriod,
     PurchaseOrder,
 )
+from attendance.models.reminder import REMINDER_KINDS, Reminder
 from attendance.models.signing import (
     Device,
     EmargementRevision,
@@ -39,6 +40,7 @@ __all__ = [
     "INVOICE_KINDS",
     "MONTH_STATES",
     "PATHWAY_STATUSES",
+    "REMINDER_KINDS",
     "ROLES",
     "SIGN_IN_METHODS",
     "SLOT_KINDS",
@@ -64,6 +66,7 @@ __all__ = [
     "Pathway",
     "PathwayEvent",
     "PurchaseOrder",
+    "Reminder",
     "SigningKey",
     "Slot",
     "Trainee",

@@ -29,6 +29,12 @@ class Organisation(db.Model):
     vat_exempt: Mapped[bool] = mapped_column(default=True)
     vat_rate: Mapped[Decimal] = mapped_column(Money, default=Decimal("0"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # Reminders (attendance.notify): minutes after a slot starts / ends before reminding.
+    reminder_trainee_delay_minutes: Mapped[int] = mapped_column(default=15, server_default="15")
+    reminder_trainer_delay_minutes: Mapped[int] = mapped_column(default=30, server_default="30")
+    # Retention (attendance.privacy, DOMAIN "Legal evidence"): years after the end of training.
+    retention_years: Mapped[int] = mapped_column(default=6, server_default="6")
+    retention_cofinanced_years: Mapped[int] = mapped_column(default=10, server_default="10")
 
     users: Mapped[list["User"]] = relationship(back_populates="organisation")
 

@@ -3,7 +3,7 @@
 from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import JSON, ForeignKey, String, UniqueConstraint
+from sqlalchemy import JSON, ForeignKey, String, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from attendance.extensions import db
@@ -34,6 +34,8 @@ class PurchaseOrder(db.Model):
     # R8 (FAQ 34): kept equal to the first trainee's entry date by the pathway operations.
     opening_date: Mapped[date | None]
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # Co-financed (e.g. ESF): evidence is kept 10 years instead of 6 (DOMAIN "Legal evidence").
+    co_financed: Mapped[bool] = mapped_column(default=False, server_default=false())
 
     dispositif: Mapped[Dispositif] = relationship()
     composantes: Mapped[list["Composante"]] = relationship(

@@ -27,6 +27,8 @@ class Trainee(db.Model):
     external_id: Mapped[str | None] = mapped_column(String(60))
     boe: Mapped[bool] = mapped_column(default=False)
     aah: Mapped[bool] = mapped_column(default=False)
+    # Set when retention anonymised the trainee (attendance.privacy.retention).
+    anonymised_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     pathways: Mapped[list["Pathway"]] = relationship(back_populates="trainee")

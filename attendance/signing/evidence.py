@@ -157,6 +157,8 @@ def verify_chain(session: Session, org: Organisation) -> ChainReport:
             return report
         if "emargement_id" in entry.payload and "record_sha256" in entry.payload:
             last_digest[entry.payload["emargement_id"]] = entry.payload["record_sha256"]
+        if entry.kind == "retention":  # attendance.privacy.retention: anonymised records
+            last_digest.update({int(k): v for k, v in entry.payload.get("records", {}).items()})
         expected_prev, expected_seq = entry.hash, entry.seq + 1
     head = session.get(EvidenceHead, org.id)
     if head is not None and (head.seq != expected_seq - 1 or head.last_hash != expected_prev):

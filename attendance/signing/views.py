@@ -25,6 +25,7 @@ from flask import (
 from attendance.errors import DomainError
 from attendance.extensions import db
 from attendance.models import Emargement, Organisation, Slot, Trainee
+from attendance.notify.reminders import reminders_for_slot
 from attendance.services.auth import can
 from attendance.signing import devices, kiosk, roster
 from attendance.signing.common import (
@@ -233,6 +234,7 @@ def roster_page(slot_id):
         lines=roster.roster(db.session, slot),
         labels=roster.SIGNAL_LABELS,
         can_run=can_run_slot(g.user, slot),
+        reminders=reminders_for_slot(db.session, slot.id),
         revisions=roster.revisions(db.session, slot),
         half_day=half_day(slot),
     )
@@ -249,6 +251,7 @@ def roster_rows(slot_id):
         lines=roster.roster(db.session, slot),
         labels=roster.SIGNAL_LABELS,
         can_run=can_run_slot(g.user, slot),
+        reminders=reminders_for_slot(db.session, slot.id),
     )
 
 

@@ -1,0 +1,124 @@
+"""The staff digest: every morning, billing staff get the month's finished slots that still
+miss a trainee's sign-in or the trainer's validation, so they chase them before the month
+closes rather than after (DOMAIN "What users expect"). The figures are the hours engine's
+compliance view (``attendance.hours.compliance``), the one the month page shows."""
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
+
+from flask import current_app
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from attendance.hours import periods
+from attendance.hours.compliance import SlotLine, compliance_view
+from attendance.models import Organisation, PurchaseOrder, User
+from attendance.models.types import utcnow
+from attendance.months.lock import month_label
+from attendance.notify.channels import Channel, Message
+
+
+@dataclass
+class OrderDigest:
+    number: str
+    unsigned: list[SlotLine] = field(default_factory=list)
+    not_validated: list[SlotLine] = field(default_factory=list)
+
+
+@dataclass
+class DigestReport:
+    sent: int = 0
+    failed: int = 0
+    nothing_to_report: int = 0
+    errors: list[str] = field(default_factory=list)
+
+
+def staff_recipients(session: Session, org: Organisation) -> list[User]:
+    """Billing staff; an organisation without any gets its administrators."""
+    users = session.scalars(
+        select(User).where(User.organisation_id == org.id, User.active.is_(True)).order_by(User.id)
+    ).all()
+    billing = [u for u in users if u.role == "billing"]
+    return billing or [u for u in users if u.role == "admin"]
+
+
+def month_digest(session: Session, org: Organisation, month: date, now: datetime):
+    """Per BDC running in the month, its finished slots missing a sign-in or a validation."""
+    end = periods.next_month(month)
+    orders = session.scalars(
+        select(PurchaseOrder)
+        .where(
+            PurchaseOrder.organisation_id == org.id,
+            PurchaseOrder.planned_start < end,
+            PurchaseOrder.planned_end >= month,
+        )
+        .order_by(PurchaseOrder.number)
+    ).all()
+    digests = []
+    for order in orders:
+        view = compliance_view(session, org, order.id, month, now)
+        finished = [s for s in view.slots if s.ends_at <= now]
+        digest = OrderDigest(
+            order.number,
+            [s for s in finished if s.missing_trainees],
+            [s for s in finished if not s.validated],
+        )
+        if digest.unsigned or digest.not_validated:
+            digests.append(digest)
+    return digests
+
+
+def _line(slot: SlotLine, zone: ZoneInfo) -> str:
+    start = slot.starts_at.astimezone(zone)
+    trainer = f" — {slot.trainer_name}" if slot.trainer_name else ""
+    return f"{slot.title or slot.composante_code} du {start:%d/%m à %H:%M}{trainer}"
+
+
+def digest_message(org: Organisation, month: date, digests: list[OrderDigest], to: str):
+    zone = ZoneInfo(current_app.config["TIMEZONE"])
+    parts = [
+        "Bonjour,\n",
+        f"Points à régler avant la clôture de {month_label(month)} ({org.name}) :",
+    ]
+    for digest in digests:
+        parts.append(f"\nBDC {digest.number}")
+        if digest.unsigned:
+            parts.append(f"  Émargements manquants ({len(digest.unsigned)} séance(s)) :")
+            parts += [
+                f"    - {_line(s, zone)} : {', '.join(s.missing_trainees)}" for s in digest.unsigned
+            ]
+        if digest.not_validated:
+            parts.append(f"  Séances non validées ({len(digest.not_validated)}) :")
+            parts += [f"    - {_line(s, zone)}" for s in digest.not_validated]
+    parts.append("\nCe message est envoyé chaque jour tant qu'il reste des points ouverts.")
+    unsigned = sum(len(d.unsigned) for d in digests)
+    waiting = sum(len(d.not_validated) for d in digests)
+    subject = (
+        f"Émargement — {month_label(month)} : {unsigned} séance(s) incomplète(s), "
+        f"{waiting} non validée(s)"
+    )
+    return Message(to, subject, "\n".join(parts) + "\n")
+
+
+def send_digests(session: Session, channel: Channel, now: datetime | None = None) -> DigestReport:
+    """``attendance digest``: one e-mail per staff member of each organisation with open
+    points this month; nothing is sent where nothing is open."""
+    now = now or utcnow()
+    zone = ZoneInfo(current_app.config["TIMEZONE"])
+    month = periods.first_of_month(now.astimezone(zone).date())
+    report = DigestReport()
+    for org in session.scalars(select(Organisation).order_by(Organisation.id)).all():
+        digests = month_digest(session, org, month, now)
+        if not digests:
+            report.nothing_to_report += 1
+            continue
+        for user in staff_recipients(session, org):
+            try:
+                channel.send(digest_message(org, month, digests, user.email))
+            except (OSError, ValueError) as error:
+                report.failed += 1
+                report.errors.append(f"{user.email} : {error}")
+                continue
+            report.sent += 1
+    return report
