@@ -16,6 +16,7 @@ from attendance.models import Composante, Emargement, MonthPeriod, Pathway, Slot
 from attendance.models.types import utcnow
 from attendance.months.lock import ensure_slot_month_open, local_day
 from attendance.signing import evidence
+from attendance.signing.write_gate import sqlite_writer
 
 
 @dataclass
@@ -185,26 +186,27 @@ def logged_write(
     loaded after the commit (it holds what was just written), so answering with it does
     not read it back."""
     session.commit()
-    try:
-        if slot_id is None:
-            evidence.lock_chain(session, organisation_id)
-        else:
-            evidence.lock_chain(session, organisation_id, evidence.slot_chain(slot_id))
-            validated, month_validated = _slot_state_under_lock(session, slot_id)
-            if check_validated and validated:
-                refuse_if_validated(session.get(Slot, slot_id))
-            if month_validated:
-                ensure_slot_month_open(session, session.get(Slot, slot_id))
-        result = write()
-        loaded = _loaded_columns(result)
-        session.commit()
-        if loaded:
-            for key, value in loaded.items():
-                set_committed_value(result, key, value)
-        return result
-    except BaseException:
-        session.rollback()
-        raise
+    with sqlite_writer(session):
+        try:
+            if slot_id is None:
+                evidence.lock_chain(session, organisation_id)
+            else:
+                evidence.lock_chain(session, organisation_id, evidence.slot_chain(slot_id))
+                validated, month_validated = _slot_state_under_lock(session, slot_id)
+                if check_validated and validated:
+                    refuse_if_validated(session.get(Slot, slot_id))
+                if month_validated:
+                    ensure_slot_month_open(session, session.get(Slot, slot_id))
+            result = write()
+            loaded = _loaded_columns(result)
+            session.commit()
+        except BaseException:
+            session.rollback()
+            raise
+    if loaded:
+        for key, value in loaded.items():
+            set_committed_value(result, key, value)
+    return result
 
 
 def _loaded_columns(instance) -> dict | None:

@@ -11,7 +11,7 @@ import json
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import event, select, update
+from sqlalchemy import bindparam, event, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -101,14 +101,30 @@ def _forget_heads(session, transaction) -> None:
         session.info.pop("evidence_heads", None)
 
 
+_HEAD = (EvidenceHead.organisation_id == bindparam("head_org")) & (
+    EvidenceHead.chain == bindparam("head_chain")
+)
+# Built once: a sign-in runs these on every request. No ORM synchronisation: no head is
+# ever loaded as an object on these paths.
+_TAKE = (
+    update(EvidenceHead)
+    .where(_HEAD)
+    .values(seq=EvidenceHead.seq)
+    .returning(EvidenceHead.seq, EvidenceHead.last_hash)
+    .execution_options(synchronize_session=False)
+)
+_ADVANCE = (
+    update(EvidenceHead)
+    .where(_HEAD)
+    .values(seq=bindparam("new_seq"), last_hash=bindparam("new_hash"))
+    .execution_options(synchronize_session=False)
+)
+_INSERT = insert(EvidenceEntry)
+
+
 def _take(session: Session, organisation_id: int, chain: str):
     """Lock an existing head and read it, in one statement (UPDATE … RETURNING)."""
-    return session.execute(
-        update(EvidenceHead)
-        .where(EvidenceHead.organisation_id == organisation_id, EvidenceHead.chain == chain)
-        .values(seq=EvidenceHead.seq)
-        .returning(EvidenceHead.seq, EvidenceHead.last_hash)
-    ).one_or_none()
+    return session.execute(_TAKE, {"head_org": organisation_id, "head_chain": chain}).one_or_none()
 
 
 def lock_chain(session: Session, organisation_id: int, chain: str = ORGANISATION) -> None:
@@ -142,7 +158,8 @@ def append(
     chain: str = ORGANISATION,
 ) -> EvidenceEntry:
     """Append one entry; the caller has called ``lock_chain`` for this chain in this
-    transaction."""
+    transaction. The entry is written at once (no ORM flush); the returned object is a
+    detached copy of what was written."""
     heads = _heads(session)
     try:
         seq, last_hash = heads[organisation_id, chain]
@@ -151,24 +168,23 @@ def append(
     at = at or utcnow()
     seq += 1
     digest = entry_hash(organisation_id, seq, at, kind, payload, last_hash, chain)
-    entry = EvidenceEntry(
-        organisation_id=organisation_id,
-        chain=chain,
-        seq=seq,
-        at=at,
-        kind=kind,
-        payload=payload,
-        prev_hash=last_hash,
-        hash=digest,
-    )
-    session.add(entry)
+    values = {
+        "organisation_id": organisation_id,
+        "chain": chain,
+        "seq": seq,
+        "at": at,
+        "kind": kind,
+        "payload": payload,
+        "prev_hash": last_hash,
+        "hash": digest,
+    }
+    session.execute(_INSERT, values)
     session.execute(
-        update(EvidenceHead)
-        .where(EvidenceHead.organisation_id == organisation_id, EvidenceHead.chain == chain)
-        .values(seq=seq, last_hash=digest)
+        _ADVANCE,
+        {"head_org": organisation_id, "head_chain": chain, "new_seq": seq, "new_hash": digest},
     )
     heads[organisation_id, chain] = (seq, digest)
-    return entry
+    return EvidenceEntry(**values)
 
 
 @dataclass
