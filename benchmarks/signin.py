@@ -188,6 +188,29 @@ def verify(url: str, expected: int) -> None:
         )
 
 
+def commit_floor(url: str, rounds: int = 200) -> float:
+    """Milliseconds for one durable single-row INSERT + COMMIT on this database, in this run
+    (PostgreSQL: synchronous_commit on, so a WAL flush each; SQLite: WAL, synchronous=NORMAL
+    as the app sets it). A sign-in needs at least one; one chain's sign-ins commit in turn."""
+    from sqlalchemy import create_engine, text
+
+    engine = create_engine(url)
+    try:
+        with engine.connect() as connection:
+            connection.execute(text("CREATE TABLE bench_commit_probe (x INTEGER)"))
+            connection.commit()
+            began = time.perf_counter()
+            for i in range(rounds):
+                connection.execute(text("INSERT INTO bench_commit_probe VALUES (:x)"), {"x": i})
+                connection.commit()
+            elapsed = time.perf_counter() - began
+            connection.execute(text("DROP TABLE bench_commit_probe"))
+            connection.commit()
+    finally:
+        engine.dispose()
+    return elapsed / rounds * 1000
+
+
 def start_gunicorn(url: str, port: int, workers: int, threads: int) -> subprocess.Popen:
     env = {
         **os.environ,
@@ -348,6 +371,7 @@ def bench(kind: str, args) -> dict:
         if base_fail or sign_fail:
             raise SystemExit(f"[{kind}] failures: baseline {base_fail}, sign-in {sign_fail}")
         verify(url, len(prepared))
+        floor = commit_floor(url)
         result = {
             "db": kind,
             "signin_per_s": signins,
@@ -361,6 +385,11 @@ def bench(kind: str, args) -> dict:
             f"{signins:.0f}/s, p95 {result['p95_ms']:.0f} ms; /healthz {baseline:.0f}/s "
             f"(p95 {result['baseline_p95_ms']:.0f} ms); ratio {result['ratio']:.2f}; "
             "records and evidence chain verified",
+            flush=True,
+        )
+        print(
+            f"[{kind}] floor: one durable INSERT+COMMIT takes {floor:.2f} ms here "
+            f"(at most {1000 / floor:.0f} commits/s in one chain, one after the other)",
             flush=True,
         )
         return result

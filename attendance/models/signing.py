@@ -122,14 +122,17 @@ class EmargementRevision(db.Model):
 
 
 class EvidenceEntry(db.Model):
-    """One entry of an organisation's evidence log; ``hash`` covers the entry and the hash of
-    the previous one, so editing or removing any entry breaks every hash after it."""
+    """One entry of an evidence chain; ``hash`` covers the entry and the hash of the previous
+    one, so editing or removing any entry breaks every hash after it. An organisation has
+    one chain for its own events (``chain`` = "organisation": phones, months) and one per slot
+    (``chain`` = "slot:<id>": sign-ins, roster, validation), so rooms commit in parallel."""
 
     __tablename__ = "evidence_entry"
-    __table_args__ = (UniqueConstraint("organisation_id", "seq"),)
+    __table_args__ = (UniqueConstraint("organisation_id", "chain", "seq"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     organisation_id: Mapped[int] = mapped_column(ForeignKey("organisation.id"), index=True)
+    chain: Mapped[str] = mapped_column(String(40), default="organisation")
     seq: Mapped[int]
     at: Mapped[datetime] = mapped_column(UTCDateTime)
     kind: Mapped[str] = mapped_column(String(30))
@@ -139,11 +142,12 @@ class EvidenceEntry(db.Model):
 
 
 class EvidenceHead(db.Model):
-    """The chain's last entry per organisation. Appending updates this row first: on
-    PostgreSQL the row lock, on SQLite the write lock, keep concurrent appends in one line."""
+    """A chain's last entry. Appending updates this row first: on PostgreSQL the row lock,
+    on SQLite the write lock, keep concurrent appends to one chain in one line."""
 
     __tablename__ = "evidence_head"
 
     organisation_id: Mapped[int] = mapped_column(ForeignKey("organisation.id"), primary_key=True)
+    chain: Mapped[str] = mapped_column(String(40), primary_key=True, default="organisation")
     seq: Mapped[int] = mapped_column(default=0)
     last_hash: Mapped[str] = mapped_column(String(64))

@@ -27,19 +27,26 @@ def ensure_open(
     days: Iterable[date | None],
 ) -> None:
     """Refuse (409 MONTH_VALIDATED) when any of ``days`` falls in a validated month of the BDC;
-    ``org`` is the organisation or its id."""
+    ``org`` is the organisation or its id.
+
+    The month rows are read FOR SHARE (PostgreSQL; SQLite serialises writers anyway) and
+    whatever their state: a validation in progress holds its row FOR UPDATE, so this write
+    waits for it and then sees « validated », instead of slipping into a month being locked.
+    """
     months = {day.replace(day=1) for day in days if day is not None}
     if not months:
         return
     org_id = org if isinstance(org, int) else org.id
-    locked = session.scalars(
-        select(MonthPeriod.month).where(
+    periods = session.execute(
+        select(MonthPeriod.month, MonthPeriod.state)
+        .where(
             MonthPeriod.organisation_id == org_id,
             MonthPeriod.purchase_order_id == purchase_order_id,
-            MonthPeriod.state == "validated",
             MonthPeriod.month.in_(months),
         )
+        .with_for_update(read=True)
     ).all()
+    locked = [month for month, state in periods if state == "validated"]
     if locked:
         month = min(locked)
         raise Conflict(

@@ -44,7 +44,7 @@ def validate(
     progress=None,
 ) -> MonthPeriod:
     order = get_owned(session, PurchaseOrder, purchase_order_id, org, "bon de commande")
-    period = states.get_period(session, org, order.id, month, create=True)
+    period = states.get_period(session, org, order.id, month, create=True, lock=True)
     states.refuse_if_validated(period)
     current = builder.build_declaration(session, org, order, period.month, progress)
     found = builder.blockers(session, org, order, period.month)

@@ -29,15 +29,24 @@ def checksum(content: dict) -> str:
 
 
 def get_period(
-    session: Session, org: Organisation, purchase_order_id: int, month: date, *, create: bool
+    session: Session,
+    org: Organisation,
+    purchase_order_id: int,
+    month: date,
+    *,
+    create: bool,
+    lock: bool = False,
 ) -> MonthPeriod | None:
+    """The BDC's month; ``lock`` holds its row FOR UPDATE until commit, so writes that check
+    the month lock (``lock.ensure_open``) wait for a validation in progress."""
     order = get_owned(session, PurchaseOrder, purchase_order_id, org, "bon de commande")
     month = month.replace(day=1)
-    period = session.scalar(
-        select(MonthPeriod).where(
-            MonthPeriod.purchase_order_id == order.id, MonthPeriod.month == month
-        )
+    statement = select(MonthPeriod).where(
+        MonthPeriod.purchase_order_id == order.id, MonthPeriod.month == month
     )
+    if lock:
+        statement = statement.with_for_update()
+    period = session.scalar(statement)
     if period is None and create:
         period = MonthPeriod(organisation_id=org.id, purchase_order_id=order.id, month=month)
         session.add(period)

@@ -5,7 +5,7 @@ from sqlalchemy.orm import Session
 
 from attendance.errors import Conflict, DomainError
 from attendance.models import Composante, Emargement, Organisation, Slot, Trainee, User
-from attendance.months.lock import ensure_open, local_day
+from attendance.months.lock import ensure_open, ensure_slot_month_open, local_day
 from attendance.services.tenancy import get_owned
 
 
@@ -43,11 +43,6 @@ def _refuse_if_validated(slot: Slot) -> None:
         )
 
 
-def _ensure_slot_month_open(session: Session, org: Organisation, slot: Slot) -> None:
-    composante = session.get(Composante, slot.composante_id)
-    ensure_open(session, org, composante.purchase_order_id, [local_day(slot.starts_at)])
-
-
 def create_slot(session: Session, org: Organisation, data: dict) -> Slot:
     data = dict(data)
     composante = get_owned(session, Composante, data.pop("composante_id"), org, "composante")
@@ -61,7 +56,7 @@ def create_slot(session: Session, org: Organisation, data: dict) -> Slot:
 
 def update_slot(session: Session, org: Organisation, slot: Slot, data: dict) -> Slot:
     _refuse_if_validated(slot)
-    _ensure_slot_month_open(session, org, slot)
+    ensure_slot_month_open(session, slot)
     data = dict(data)
     if "composante_id" in data:
         data["composante_id"] = get_owned(
@@ -70,14 +65,14 @@ def update_slot(session: Session, org: Organisation, slot: Slot, data: dict) -> 
     for key, value in data.items():
         setattr(slot, key, value)
     _check_slot(session, org, slot)
-    _ensure_slot_month_open(session, org, slot)
+    ensure_slot_month_open(session, slot)
     session.flush()
     return slot
 
 
 def delete_slot(session: Session, org: Organisation, slot: Slot) -> None:
     _refuse_if_validated(slot)
-    _ensure_slot_month_open(session, org, slot)
+    ensure_slot_month_open(session, slot)
     signed = session.scalar(
         select(func.count()).select_from(Emargement).where(Emargement.slot_id == slot.id)
     )

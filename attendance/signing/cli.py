@@ -32,12 +32,15 @@ def verify_command(siret):
         if report.broken_at is not None or report.problem:
             broken = True
             click.secho(
-                f"{org.name} (SIRET {org.siret}) : journal ROMPU à l'entrée n° "
-                f"{report.broken_at} — {report.problem}.",
+                f"{org.name} (SIRET {org.siret}) : journal ROMPU à l'{report.where} — "
+                f"{report.problem}.",
                 fg="red",
             )
             continue
-        line = f"{org.name} (SIRET {org.siret}) : {report.entries} entrée(s), chaîne intègre."
+        line = (
+            f"{org.name} (SIRET {org.siret}) : {report.entries} entrée(s) dans "
+            f"{report.chains} chaîne(s), chaînes intègres."
+        )
         if report.altered_records:
             broken = True
             ids = ", ".join(map(str, report.altered_records[:20]))

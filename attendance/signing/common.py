@@ -6,15 +6,17 @@ from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 from flask import current_app
-from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import inspect, literal, select
+from sqlalchemy.exc import IntegrityError, NoInspectionAvailable
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 
 from attendance.errors import Conflict, DomainError
-from attendance.models import Emargement, Pathway, Slot, Trainee, User
+from attendance.models import Composante, Emargement, Pathway, Slot, Trainee, User
 from attendance.models.types import utcnow
-from attendance.months.lock import ensure_slot_month_open
+from attendance.months.lock import ensure_open, local_day
 from attendance.signing import evidence
+from attendance.signing.write_gate import sqlite_writer
 
 
 @dataclass
@@ -83,16 +85,22 @@ def expected_trainees(session: Session, slot: Slot) -> list[Trainee]:
     return list(session.scalars(statement).unique())
 
 
-def is_expected(session: Session, slot: Slot, trainee: Trainee) -> bool:
+def is_expected(session: Session, slot: Slot, trainee: Trainee | int) -> bool:
     """One indexed lookup (called on every sign-in), not the whole group."""
+    trainee_id = trainee if isinstance(trainee, int) else trainee.id
     if slot.trainee_id is not None:
-        return slot.trainee_id == trainee.id
-    found = session.scalar(_expected_statement(slot).where(Trainee.id == trainee.id).limit(1))
+        return slot.trainee_id == trainee_id
+    found = session.scalar(
+        _expected_statement(slot).with_only_columns(Trainee.id).where(Trainee.id == trainee_id)
+    )
     return found is not None
 
 
-def require_enrolled(session: Session, slot: Slot, trainee: Trainee) -> None:
+def require_enrolled(session: Session, slot: Slot, trainee: Trainee | int) -> None:
+    """``trainee`` may be its id: the names are loaded only for the refusal's message."""
     if not is_expected(session, slot, trainee):
+        if isinstance(trainee, int):
+            trainee = session.get(Trainee, trainee)
         raise DomainError(
             "NOT_ENROLLED",
             f"{trainee.first_name} {trainee.last_name} n'est pas inscrit(e) à cette séance : "
@@ -100,6 +108,24 @@ def require_enrolled(session: Session, slot: Slot, trainee: Trainee) -> None:
             {"slot_id": slot.id, "trainee_id": trainee.id},
             status=403,
         )
+
+
+def enrolment_and_record(session: Session, slot: Slot, trainee_id: int) -> tuple[bool, int | None]:
+    """In one statement: is the trainee expected on the slot, and the id of their record
+    for it if they already have one."""
+    if slot.trainee_id is not None:
+        expected = literal(slot.trainee_id == trainee_id)
+    else:
+        expected = (
+            _expected_statement(slot).with_only_columns(Trainee.id).where(Trainee.id == trainee_id)
+        ).exists()
+    record = (
+        select(Emargement.id)
+        .where(Emargement.slot_id == slot.id, Emargement.trainee_id == trainee_id)
+        .scalar_subquery()
+    )
+    row = session.execute(select(expected, record)).one()
+    return bool(row[0]), row[1]
 
 
 def already_signed(existing: Emargement) -> Conflict:
@@ -124,6 +150,15 @@ def find_emargement(session: Session, slot_id: int, trainee_id: int) -> Emargeme
     )
 
 
+def _slot_state_under_lock(session: Session, slot_id: int):
+    """The slot's validation, start and BDC, re-read under the chain lock in one statement."""
+    return session.execute(
+        select(Slot.validated_at, Slot.starts_at, Composante.purchase_order_id)
+        .join(Composante, Composante.id == Slot.composante_id)
+        .where(Slot.id == slot_id)
+    ).one()
+
+
 def logged_write(
     session: Session,
     organisation_id: int,
@@ -132,36 +167,76 @@ def logged_write(
     *,
     check_validated: bool = True,
 ):
-    """Run ``write`` in a fresh transaction that first takes the evidence chain lock, then
-    commit. Reads made before (token, device, slot checks) are closed first, so on SQLite
-    the write lock is taken before any read and concurrent phones queue instead of failing.
-    The slot's validation (unless a correction after it) and its month's lock (R11, always)
-    are re-checked under the lock. A unique (slot, trainee) violation
-    — two submissions racing — becomes « déjà signé »; nothing else is stored."""
+    """Run ``write`` in a fresh transaction that first takes the evidence chain lock (the
+    slot's chain, or the organisation's when ``slot_id`` is None), then commit. Reads made
+    before (token, device, slot checks) are closed first, so on SQLite the write lock is
+    taken before any read and concurrent phones queue instead of failing. The slot's
+    validation (unless a correction after it) and its month's lock (R11, always) are
+    re-checked under the lock. A unique (slot, trainee) violation — two submissions
+    racing — becomes « déjà signé »; nothing else is stored. A row ``write`` returns stays
+    loaded after the commit (it holds what was just written), so answering with it does
+    not read it back."""
     session.commit()
+    with sqlite_writer(session):
+        try:
+            if slot_id is None:
+                evidence.lock_chain(session, organisation_id)
+            else:
+                evidence.lock_chain(session, organisation_id, evidence.slot_chain(slot_id))
+                state = _slot_state_under_lock(session, slot_id)
+                if check_validated and state.validated_at is not None:
+                    refuse_if_validated(session.get(Slot, slot_id))
+                # R11, read FOR SHARE: waits for a month validation in progress.
+                ensure_open(
+                    session,
+                    organisation_id,
+                    state.purchase_order_id,
+                    [local_day(state.starts_at)],
+                )
+            result = write()
+            loaded = _loaded_columns(result)
+            session.commit()
+        except BaseException:
+            session.rollback()
+            raise
+    if loaded:
+        for key, value in loaded.items():
+            set_committed_value(result, key, value)
+    return result
+
+
+def _loaded_columns(instance) -> dict | None:
     try:
-        evidence.lock_chain(session, organisation_id)
-        if slot_id is not None:
-            slot = session.get(Slot, slot_id)
-            if check_validated and slot.validated_at is not None:
-                refuse_if_validated(slot)
-            ensure_slot_month_open(session, slot)
-        result = write()
-        session.commit()
-        return result
-    except BaseException:
-        session.rollback()
-        raise
+        state = inspect(instance)
+    except NoInspectionAvailable:
+        return None
+    if not getattr(state, "mapper", None):
+        return None
+    return {
+        attr.key: state.dict[attr.key]
+        for attr in state.mapper.column_attrs
+        if attr.key in state.dict
+    }
 
 
 def record_signin(
-    session: Session, slot: Slot, trainee_id: int, values: dict, log_extra: dict | None = None
+    session: Session,
+    slot: Slot,
+    trainee_id: int,
+    values: dict,
+    log_extra: dict | None = None,
+    existing_id: int | None = -1,
 ) -> Emargement:
-    """Store one sign-in and its evidence entry; « déjà signé » when one exists or races in."""
-    existing = find_emargement(session, slot.id, trainee_id)
+    """Store one sign-in and its evidence entry; « déjà signé » when one exists or races in.
+    ``existing_id``: the caller already looked the (slot, trainee) record up (None: none)."""
+    if existing_id == -1:
+        existing = find_emargement(session, slot.id, trainee_id)
+    else:
+        existing = session.get(Emargement, existing_id) if existing_id is not None else None
     if existing is not None:
         raise already_signed(existing)
     org_id, slot_id = slot.organisation_id, slot.id
+    chain = evidence.slot_chain(slot_id)
 
     def write() -> Emargement:
         emargement = Emargement(
@@ -178,7 +253,7 @@ def record_signin(
             "ip": emargement.ip_address,
             **(log_extra or {}),
         }
-        evidence.append(session, org_id, "signin", payload, at=emargement.signed_at)
+        evidence.append(session, org_id, "signin", payload, at=emargement.signed_at, chain=chain)
         return emargement
 
     try:

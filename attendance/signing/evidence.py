@@ -11,7 +11,7 @@ import json
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, event, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -19,6 +19,7 @@ from attendance.models import Emargement, EvidenceEntry, EvidenceHead, Organisat
 from attendance.models.types import utcnow
 
 GENESIS = "0" * 64
+ORGANISATION = "organisation"  # the organisation's own chain (phones, months, retention)
 
 
 def canonical(value) -> bytes:
@@ -26,8 +27,17 @@ def canonical(value) -> bytes:
 
 
 def entry_hash(
-    organisation_id: int, seq: int, at: datetime, kind: str, payload: dict, prev_hash: str
+    organisation_id: int,
+    seq: int,
+    at: datetime,
+    kind: str,
+    payload: dict,
+    prev_hash: str,
+    chain: str = ORGANISATION,
 ) -> str:
+    """The organisation chain keeps the original formula, so entries written before slot
+    chains existed still verify; a slot chain's name is part of each of its hashes, so an
+    entry cannot be moved from one chain to another."""
     body = {
         "org": organisation_id,
         "seq": seq,
@@ -36,7 +46,20 @@ def entry_hash(
         "payload": payload,
         "prev": prev_hash,
     }
+    if chain != ORGANISATION:
+        body["chain"] = chain
     return hashlib.sha256(canonical(body)).hexdigest()
+
+
+def slot_chain(slot_id: int) -> str:
+    return f"slot:{slot_id}"
+
+
+def chain_label(chain: str) -> str:
+    """French, for reports: « organisme » or « séance 12 »."""
+    if chain.startswith("slot:"):
+        return f"séance {chain[5:]}"
+    return "organisme"
 
 
 def sha256_hex(data: bytes | None) -> str | None:
@@ -66,62 +89,111 @@ def record_digest(emargement: Emargement) -> str:
     return hashlib.sha256(canonical(emargement_state(emargement))).hexdigest()
 
 
-def lock_chain(session: Session, organisation_id: int) -> None:
-    """Take the organisation's chain lock. Call it as the *first* statement of a write
-    transaction: on SQLite it takes the database write lock before any read, so a
-    concurrent writer makes us wait (busy timeout) instead of failing on a stale snapshot."""
-    bump = (
-        update(EvidenceHead)
-        .where(EvidenceHead.organisation_id == organisation_id)
-        .values(seq=EvidenceHead.seq)
-    )
-    if session.execute(bump).rowcount:
-        return
-    dialect = session.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    session.execute(
-        insert(EvidenceHead)
-        .values(organisation_id=organisation_id, seq=0, last_hash=GENESIS)
-        .on_conflict_do_nothing()
-    )
-    session.execute(bump)
+def _heads(session: Session) -> dict:
+    """Chain heads read under their lock in the current transaction, so ``append`` does not
+    read them again; dropped when the transaction ends (see ``_forget_heads``)."""
+    return session.info.setdefault("evidence_heads", {})
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _forget_heads(session, transaction) -> None:
+    if transaction.parent is None:
+        session.info.pop("evidence_heads", None)
+
+
+_HEAD = (EvidenceHead.organisation_id == bindparam("head_org")) & (
+    EvidenceHead.chain == bindparam("head_chain")
+)
+# Built once: a sign-in runs these on every request. No ORM synchronisation: no head is
+# ever loaded as an object on these paths.
+_TAKE = (
+    update(EvidenceHead)
+    .where(_HEAD)
+    .values(seq=EvidenceHead.seq)
+    .returning(EvidenceHead.seq, EvidenceHead.last_hash)
+    .execution_options(synchronize_session=False)
+)
+_ADVANCE = (
+    update(EvidenceHead)
+    .where(_HEAD)
+    .values(seq=bindparam("new_seq"), last_hash=bindparam("new_hash"))
+    .execution_options(synchronize_session=False)
+)
+_INSERT = insert(EvidenceEntry)
+
+
+def _take(session: Session, organisation_id: int, chain: str):
+    """Lock an existing head and read it, in one statement (UPDATE … RETURNING)."""
+    return session.execute(_TAKE, {"head_org": organisation_id, "head_chain": chain}).one_or_none()
+
+
+def lock_chain(session: Session, organisation_id: int, chain: str = ORGANISATION) -> None:
+    """Take a chain's lock (the organisation's own by default). Call it as the *first*
+    statement of a write transaction: on SQLite it takes the database write lock before any
+    read, so a concurrent writer makes us wait (busy timeout) instead of failing on a stale
+    snapshot. A slot chain is opened on first use, and its opening is logged in the
+    organisation chain, so a slot chain deleted wholesale is still missed by the verifier."""
+    head = _take(session, organisation_id, chain)
+    if head is None:
+        dialect = session.get_bind().dialect.name
+        insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+        created = session.execute(
+            insert(EvidenceHead)
+            .values(organisation_id=organisation_id, chain=chain, seq=0, last_hash=GENESIS)
+            .on_conflict_do_nothing()
+        ).rowcount
+        head = _take(session, organisation_id, chain)
+        if created and chain != ORGANISATION:
+            lock_chain(session, organisation_id)
+            append(session, organisation_id, "chain_opened", {"chain": chain})
+    _heads(session)[organisation_id, chain] = (head.seq, head.last_hash)
 
 
 def append(
-    session: Session, organisation_id: int, kind: str, payload: dict, at: datetime | None = None
+    session: Session,
+    organisation_id: int,
+    kind: str,
+    payload: dict,
+    at: datetime | None = None,
+    chain: str = ORGANISATION,
 ) -> EvidenceEntry:
-    """Append one entry; the caller has called ``lock_chain`` in this transaction."""
-    head = session.execute(
-        select(EvidenceHead.seq, EvidenceHead.last_hash).where(
-            EvidenceHead.organisation_id == organisation_id
-        )
-    ).one()
+    """Append one entry; the caller has called ``lock_chain`` for this chain in this
+    transaction. The entry is written at once (no ORM flush); the returned object is a
+    detached copy of what was written."""
+    heads = _heads(session)
+    try:
+        seq, last_hash = heads[organisation_id, chain]
+    except KeyError:
+        raise RuntimeError(f"evidence chain {chain} appended without lock_chain") from None
     at = at or utcnow()
-    seq = head.seq + 1
-    digest = entry_hash(organisation_id, seq, at, kind, payload, head.last_hash)
-    entry = EvidenceEntry(
-        organisation_id=organisation_id,
-        seq=seq,
-        at=at,
-        kind=kind,
-        payload=payload,
-        prev_hash=head.last_hash,
-        hash=digest,
-    )
-    session.add(entry)
+    seq += 1
+    digest = entry_hash(organisation_id, seq, at, kind, payload, last_hash, chain)
+    values = {
+        "organisation_id": organisation_id,
+        "chain": chain,
+        "seq": seq,
+        "at": at,
+        "kind": kind,
+        "payload": payload,
+        "prev_hash": last_hash,
+        "hash": digest,
+    }
+    session.execute(_INSERT, values)
     session.execute(
-        update(EvidenceHead)
-        .where(EvidenceHead.organisation_id == organisation_id)
-        .values(seq=seq, last_hash=digest)
+        _ADVANCE,
+        {"head_org": organisation_id, "head_chain": chain, "new_seq": seq, "new_hash": digest},
     )
-    return entry
+    heads[organisation_id, chain] = (seq, digest)
+    return EvidenceEntry(**values)
 
 
 @dataclass
 class ChainReport:
     organisation: Organisation
     entries: int = 0
-    broken_at: int | None = None  # seq of the first broken entry
+    chains: int = 0
+    broken_chain: str | None = None  # the chain of the first broken entry
+    broken_at: int | None = None  # its seq in that chain
     problem: str | None = None
     altered_records: list[int] = field(default_factory=list)
     unlogged_records: list[int] = field(default_factory=list)
@@ -130,47 +202,108 @@ class ChainReport:
     def ok(self) -> bool:
         return self.broken_at is None and self.problem is None and not self.altered_records
 
+    @property
+    def where(self) -> str:
+        """« entrée n° 7 de la chaîne séance 12 », for messages."""
+        return f"entrée n° {self.broken_at} de la chaîne {chain_label(self.broken_chain or '')}"
+
+
+def _break(report: ChainReport, chain: str, seq: int, problem: str) -> ChainReport:
+    report.broken_chain, report.broken_at, report.problem = chain, seq, problem
+    return report
+
+
+def _logged_digests(entry: EvidenceEntry):
+    """The record digests an entry vouches for: one sign-in's, or (retention) every record it
+    anonymised, so verify compares each record with its latest logged state."""
+    if "emargement_id" in entry.payload and "record_sha256" in entry.payload:
+        yield entry.payload["emargement_id"], entry.payload["record_sha256"]
+    if entry.kind == "retention":  # attendance.privacy.retention
+        for emargement_id, digest in entry.payload.get("records", {}).items():
+            yield int(emargement_id), digest
+
 
 def verify_chain(session: Session, org: Organisation) -> ChainReport:
-    """Recompute the organisation's chain; stop at the first broken entry."""
+    """Recompute every chain of the organisation (its own, then each slot's); stop at the
+    first broken entry. Each slot chain must have been opened in the organisation chain
+    and end where its head says, so removing a whole chain or its tail is caught."""
     report = ChainReport(org)
-    expected_prev, expected_seq = GENESIS, 1
-    last_digest: dict[int, str] = {}
+    heads = {
+        head.chain: head
+        for head in session.scalars(
+            select(EvidenceHead).where(EvidenceHead.organisation_id == org.id)
+        )
+    }
+    latest: dict[int, tuple] = {}  # emargement id -> (at, id, record digest)
+    opened: set[str] = set()
+    seen: set[str] = set()
+    chain, expected_prev, expected_seq = None, GENESIS, 1
+
+    def close(name: str) -> bool:
+        head = heads.pop(name, None)
+        if head is not None and (head.seq != expected_seq - 1 or head.last_hash != expected_prev):
+            _break(
+                report,
+                name,
+                expected_seq,
+                f"fin du journal tronquée (dernière entrée attendue : n° {head.seq})",
+            )
+            return False
+        return True
+
     rows = session.scalars(
         select(EvidenceEntry)
         .where(EvidenceEntry.organisation_id == org.id)
-        .order_by(EvidenceEntry.seq)
+        .order_by(EvidenceEntry.chain != ORGANISATION, EvidenceEntry.chain, EvidenceEntry.seq)
     )
     for entry in rows:
+        if entry.chain != chain:
+            if chain is not None and not close(chain):
+                return report
+            chain, expected_prev, expected_seq = entry.chain, GENESIS, 1
+            report.chains += 1
+            seen.add(chain)
+            if chain != ORGANISATION and chain not in opened:
+                return _break(report, chain, entry.seq, "chaîne absente du journal de l'organisme")
         report.entries += 1
         if entry.seq != expected_seq:
-            report.broken_at, report.problem = expected_seq, "entrée manquante"
-            return report
+            return _break(report, chain, expected_seq, "entrée manquante")
         if entry.prev_hash != expected_prev:
-            report.broken_at, report.problem = entry.seq, "chaînage rompu (empreinte précédente)"
-            return report
+            return _break(report, chain, entry.seq, "chaînage rompu (empreinte précédente)")
         recomputed = entry_hash(
-            entry.organisation_id, entry.seq, entry.at, entry.kind, entry.payload, entry.prev_hash
+            entry.organisation_id,
+            entry.seq,
+            entry.at,
+            entry.kind,
+            entry.payload,
+            entry.prev_hash,
+            entry.chain,
         )
         if recomputed != entry.hash:
-            report.broken_at, report.problem = entry.seq, "contenu modifié (empreinte invalide)"
-            return report
-        if "emargement_id" in entry.payload and "record_sha256" in entry.payload:
-            last_digest[entry.payload["emargement_id"]] = entry.payload["record_sha256"]
-        if entry.kind == "retention":  # attendance.privacy.retention: anonymised records
-            last_digest.update({int(k): v for k, v in entry.payload.get("records", {}).items()})
+            return _break(report, chain, entry.seq, "contenu modifié (empreinte invalide)")
+        if entry.kind == "chain_opened" and chain == ORGANISATION:
+            opened.add(entry.payload.get("chain"))
+        for emargement_id, digest in _logged_digests(entry):
+            key = (entry.at, entry.id, digest)
+            previous = latest.get(emargement_id)
+            if previous is None or key[:2] > previous[:2]:
+                latest[emargement_id] = key
         expected_prev, expected_seq = entry.hash, entry.seq + 1
-    head = session.get(EvidenceHead, org.id)
-    if head is not None and (head.seq != expected_seq - 1 or head.last_hash != expected_prev):
-        report.broken_at = expected_seq
-        report.problem = f"fin du journal tronquée (dernière entrée attendue : n° {head.seq})"
+    if chain is not None and not close(chain):
         return report
+    for name, head in sorted(heads.items()):  # a head left without any entry
+        if head.seq:
+            problem = f"fin du journal tronquée (dernière entrée attendue : n° {head.seq})"
+            return _break(report, name, 1, problem)
+    missing = sorted(opened - seen)
+    if missing:
+        return _break(report, missing[0], 1, "chaîne entière supprimée")
     for emargement in session.scalars(
         select(Emargement).where(Emargement.organisation_id == org.id).order_by(Emargement.id)
     ):
-        logged = last_digest.get(emargement.id)
+        logged = latest.get(emargement.id)
         if logged is None:
             report.unlogged_records.append(emargement.id)
-        elif logged != record_digest(emargement):
+        elif logged[2] != record_digest(emargement):
             report.altered_records.append(emargement.id)
     return report

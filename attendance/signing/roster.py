@@ -191,6 +191,7 @@ def _apply(
                 "record_sha256": evidence.record_digest(emargement),
             },
             at=now,
+            chain=evidence.slot_chain(slot_id),
         )
         return emargement
 
@@ -295,6 +296,7 @@ def validate_slot(session: Session, slot: Slot, user: User, signature: str | Non
                         "record_sha256": evidence.record_digest(e),
                     },
                     at=now,
+                    chain=evidence.slot_chain(slot_id),
                 )
         evidence.append(
             session,
@@ -307,6 +309,7 @@ def validate_slot(session: Session, slot: Slot, user: User, signature: str | Non
                 "records": {str(e.id): evidence.record_digest(e) for e in records},
             },
             at=now,
+            chain=evidence.slot_chain(slot_id),
         )
         return locked
 

@@ -21,6 +21,7 @@ from attendance.models.types import utcnow
 from attendance.signing import tokens
 from attendance.signing.common import (
     Client,
+    enrolment_and_record,
     late_minutes,
     record_signin,
     refuse_if_validated,
@@ -137,7 +138,9 @@ def sign_with_phone(
     if kind is tokens.SIGNIN_TICKET:
         _check_ticket_device(claims, device)
     refuse_if_validated(slot)
-    require_enrolled(session, slot, device.trainee)
+    expected, existing_id = enrolment_and_record(session, slot, device.trainee_id)
+    if not expected:
+        require_enrolled(session, slot, device.trainee_id)
     png = decode_signature(signature)
     qr_jti = claims.get("qr", claims["jti"])
     values = {
@@ -158,6 +161,7 @@ def sign_with_phone(
         device.trainee_id,
         values,
         {"device_id": device.public_id, "token_jti": qr_jti},
+        existing_id=existing_id,
     )
 
 

@@ -134,7 +134,7 @@ def test_retention_removes_names_and_signatures_and_keeps_every_figure(app, runn
     assert report.ok and report.altered_records == []
     audit = runner.invoke(args=["audit", "verify"])
     assert audit.exit_code == 0, audit.output
-    assert "chaîne intègre" in audit.output
+    assert "chaînes intègres" in audit.output
 
     # A second run finds nothing left to do.
     again = runner.invoke(args=["retention"])

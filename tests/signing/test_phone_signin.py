@@ -62,8 +62,15 @@ def test_bound_phone_signs_and_every_piece_of_evidence_is_stored(client, room, p
     assert e.device_id == device.public_id and e.evidence["phone_id"] == device.phone_id
     assert abs((e.signed_at - datetime.now(UTC)).total_seconds()) < 10
     assert e.late_minutes == 0  # signed 2 minutes after the start: within the grace
-    kinds = db.session.scalars(select(EvidenceEntry.kind).order_by(EvidenceEntry.seq)).all()
-    assert kinds == ["device_bound", "signin"]
+    entries = db.session.execute(
+        select(EvidenceEntry.chain, EvidenceEntry.kind).order_by(EvidenceEntry.id)
+    ).all()
+    slot_chain = f"slot:{room.slot.id}"
+    assert [tuple(e) for e in entries] == [
+        ("organisation", "device_bound"),
+        ("organisation", "chain_opened"),
+        (slot_chain, "signin"),
+    ]
 
 
 def test_late_arrival_is_computed_from_the_slot_start(client, app):
