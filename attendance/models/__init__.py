@@ -13,6 +13,7 @@ from attendance.models.purchase_order import (
     MonthPeriod,
     PurchaseOrder,
 )
+from attendance.models.security import RateLimitCounter
 from attendance.models.signing import (
     Device,
     EmargementRevision,
@@ -64,6 +65,7 @@ __all__ = [
     "Pathway",
     "PathwayEvent",
     "PurchaseOrder",
+    "RateLimitCounter",
     "SigningKey",
     "Slot",
     "Trainee",
