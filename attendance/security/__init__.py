@@ -5,7 +5,7 @@ Abuse limits are per endpoint (``attendance.security.ratelimit``).
 """
 
 from flask import g
-from flask_wtf.csrf import CSRFProtect
+from flask_wtf.csrf import CSRFError, CSRFProtect
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 csrf = CSRFProtect()
@@ -70,6 +70,16 @@ def init_security(app, api_blueprints) -> None:
     for blueprint in api_blueprints:
         csrf.exempt(blueprint)
     app.after_request(_security_headers(app))
+
+    @app.errorhandler(CSRFError)
+    def _csrf_refused(error):
+        """A form without its token (posted from another site, or a page kept open across a
+        logout): refused, nothing done; the person reloads the page."""
+        from attendance.extensions import db
+
+        db.session.rollback()
+        message = "La page a expiré ou ne vient pas de ce site : rechargez-la puis recommencez."
+        return message, 400, {"Content-Type": "text/plain; charset=utf-8"}
 
     @app.before_request
     def _fresh_csrf_cache():
