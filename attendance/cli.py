@@ -201,6 +201,7 @@ def documents_command(number, month, last_month, out, kinds, siret):
 
 def register_commands(app) -> None:
     from attendance.months.cli import month_group
+    from attendance.operations.cli import COMMANDS as operations_commands
     from attendance.signing.cli import COMMANDS as signing_commands
     from billing.cli import invoice_command
 
@@ -213,6 +214,7 @@ def register_commands(app) -> None:
         documents_command,
         invoice_command,
         *signing_commands,
+        *operations_commands,
     ):
         app.cli.add_command(command)
 
