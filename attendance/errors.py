@@ -7,7 +7,7 @@ programs, ``message`` is French for the person who has to act on it.
 import logging
 
 from flask import jsonify, request
-from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.exc import DataError, DBAPIError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from werkzeug.exceptions import HTTPException
 
@@ -133,6 +133,19 @@ def register_error_handlers(app) -> None:
             return error
         body, status = _http_error_body(error)
         return jsonify(body), status
+
+    @app.errorhandler(OverflowError)
+    @app.errorhandler(DataError)
+    def handle_out_of_range(error):
+        """A number the database cannot hold (an id of 2^63, say): the request is invalid, not
+        the server broken. Found by fuzzing; schemas bound what they can, this is the net."""
+        _safe_rollback()
+        body = {
+            "code": "VALUE_OUT_OF_RANGE",
+            "message": "Valeur hors limites : un nombre ou un texte dépasse ce qui est accepté.",
+            "details": {},
+        }
+        return jsonify(body), 422
 
     @app.errorhandler(DBAPIError)
     @app.errorhandler(PoolTimeout)
