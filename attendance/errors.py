@@ -88,8 +88,12 @@ log = logging.getLogger(__name__)
 def database_unreachable(error: Exception) -> bool:
     """True when the failure is the database being away (stopped, restarting, network cut,
     pool exhausted), not a bug: the client should retry the same request later."""
-    if isinstance(error, OperationalError | PoolTimeout):
+    if isinstance(error, PoolTimeout):
         return True
+    if isinstance(error, OperationalError):
+        # SQLite reports schema mistakes as OperationalError too: those are bugs (500).
+        text = str(error.orig).lower()
+        return not any(s in text for s in ("no such table", "no such column", "syntax error"))
     return isinstance(error, DBAPIError) and error.connection_invalidated
 
 
