@@ -55,6 +55,10 @@ def create_app(test_config: dict | None = None) -> Flask:
 
     register_error_handlers(app)
     register_api(rest_api)
+    from attendance.api import BLUEPRINTS
+    from attendance.security import init_security
+
+    init_security(app, BLUEPRINTS)
     register_pages(app)
 
     from attendance.cli import register_commands

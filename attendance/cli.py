@@ -108,6 +108,9 @@ def demo_command(password):
     click.echo(summary)
 
 
+LOOPBACK_HOSTS = {"127.0.0.1", "localhost", "::1"}
+
+
 @click.command("serve")
 @click.option(
     "--host", default=lambda: os.environ.get("HOST", "127.0.0.1"), show_default="127.0.0.1"
@@ -123,6 +126,10 @@ def demo_command(password):
 )
 def serve_command(host, port, workers):
     """Sert l'application avec gunicorn (SQLite par défaut, DATABASE_URL sinon)."""
+    if host in LOOPBACK_HOSTS:
+        # The demo over plain http on this machine only: browsers drop Secure cookies there.
+        os.environ.setdefault("SESSION_COOKIE_SECURE", "0")
+        os.environ.setdefault("SIGNING_COOKIE_SECURE", "0")
     args = [
         sys.executable,
         "-m",
@@ -135,6 +142,8 @@ def serve_command(host, port, workers):
         "4",
         "--access-logfile",
         "-",
+        "--logger-class",
+        "attendance.security.logs.RedactingLogger",
         "attendance:create_app()",
     ]
     click.echo(f"Service sur http://{host}:{port}/ (API : /api/docs)")
@@ -193,6 +202,7 @@ def documents_command(number, month, last_month, out, kinds, siret):
 def register_commands(app) -> None:
     from attendance.months.cli import month_group
     from attendance.notify.cli import COMMANDS as notify_commands
+    from attendance.operations.cli import COMMANDS as operations_commands
     from attendance.privacy.cli import COMMANDS as privacy_commands
     from attendance.signing.cli import COMMANDS as signing_commands
     from billing.cli import invoice_command
@@ -208,6 +218,7 @@ def register_commands(app) -> None:
         *signing_commands,
         *notify_commands,
         *privacy_commands,
+        *operations_commands,
     ):
         app.cli.add_command(command)
 

@@ -50,7 +50,18 @@ class Config:
         self.API_TOKEN_TTL_HOURS = int(env.get("API_TOKEN_TTL_HOURS", "12"))
         self.SESSION_COOKIE_HTTPONLY = True
         self.SESSION_COOKIE_SAMESITE = "Lax"
-        self.SESSION_COOKIE_SECURE = env.get("SESSION_COOKIE_SECURE", "0") == "1"
+        # Secure cookies unless told otherwise: ``attendance serve`` on a loopback address (the
+        # README demo over http://127.0.0.1) and tests switch them off; HTTPS is the norm.
+        testing = bool(overrides.get("TESTING"))
+        secure_default = "0" if testing else "1"
+        self.SESSION_COOKIE_SECURE = env.get("SESSION_COOKIE_SECURE", secure_default) == "1"
+        # CSRF tokens live as long as the session: a roster page stays open a whole half-day.
+        self.WTF_CSRF_TIME_LIMIT = None
+        # Abuse limits (attendance.security.ratelimit); never disable in production.
+        self.RATE_LIMITS_ENABLED = env.get("RATE_LIMITS_ENABLED", "1") == "1"
+        self.RATE_LIMITS: dict[str, tuple[int, int]] = {}
+        # Number of reverse proxies (load balancer) in front of the app, for the client's IP.
+        self.TRUSTED_PROXIES = int(env.get("TRUSTED_PROXIES", "0"))
         self.MAX_CONTENT_LENGTH = int(env.get("MAX_CONTENT_LENGTH", str(10 * 1024 * 1024)))
         self.TIMEZONE = env.get("ATTENDANCE_TIMEZONE", "Europe/Paris")
         # flask-smorest / OpenAPI
@@ -75,7 +86,7 @@ class Config:
         # Sign-in (attendance.signing): JWT algorithm for new keys, QR rotation, device cookie.
         self.SIGNING_ALG = env.get("SIGNING_ALG", "HS256")
         self.SIGNIN_QR_ROTATION_SECONDS = int(env.get("SIGNIN_QR_ROTATION_SECONDS", "15"))
-        self.SIGNING_COOKIE_SECURE = env.get("SIGNING_COOKIE_SECURE", "1") == "1"
+        self.SIGNING_COOKIE_SECURE = env.get("SIGNING_COOKIE_SECURE", secure_default) == "1"
         # Reminders and digests (attendance.notify): SMTP relay; delays are per organisation.
         self.MAIL_SERVER = env.get("MAIL_SERVER", "localhost")
         self.MAIL_PORT = int(env.get("MAIL_PORT", "25"))

@@ -4,7 +4,11 @@ Every API error is ``{"code", "message", "details"}``: ``code`` is stable for
 programs, ``message`` is French for the person who has to act on it.
 """
 
+import logging
+
 from flask import jsonify, request
+from sqlalchemy.exc import DataError, DBAPIError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from werkzeug.exceptions import HTTPException
 
 from attendance.extensions import db
@@ -78,6 +82,30 @@ _HTTP_MESSAGES = {
 }
 
 
+log = logging.getLogger(__name__)
+
+
+def database_unreachable(error: Exception) -> bool:
+    """True when the failure is the database being away (stopped, restarting, network cut,
+    pool exhausted), not a bug: the client should retry the same request later."""
+    if isinstance(error, PoolTimeout):
+        return True
+    if isinstance(error, OperationalError):
+        # SQLite reports schema mistakes as OperationalError too: those are bugs (500).
+        text = str(error.orig).lower()
+        return not any(s in text for s in ("no such table", "no such column", "syntax error"))
+    return isinstance(error, DBAPIError) and error.connection_invalidated
+
+
+def _safe_rollback() -> None:
+    """Roll back the request's transaction; when the connection is already dead the rollback
+    itself fails, and the pool discards the connection (pool_pre_ping re-checks the next)."""
+    try:
+        db.session.rollback()
+    except DBAPIError:
+        db.session.close()
+
+
 def _wants_json() -> bool:
     return request.path.startswith("/api") or request.accept_mimetypes.best == "application/json"
 
@@ -110,8 +138,41 @@ def register_error_handlers(app) -> None:
         body, status = _http_error_body(error)
         return jsonify(body), status
 
+    @app.errorhandler(OverflowError)
+    @app.errorhandler(DataError)
+    def handle_out_of_range(error):
+        """A number the database cannot hold (an id of 2^63, say): the request is invalid, not
+        the server broken. Found by fuzzing; schemas bound what they can, this is the net."""
+        _safe_rollback()
+        body = {
+            "code": "VALUE_OUT_OF_RANGE",
+            "message": "Valeur hors limites : un nombre ou un texte dépasse ce qui est accepté.",
+            "details": {},
+        }
+        return jsonify(body), 422
+
+    @app.errorhandler(DBAPIError)
+    @app.errorhandler(PoolTimeout)
+    def handle_database_error(error):
+        """The database is unreachable: 503 with a French message, never a 500. Nothing was
+        committed (the transaction is rolled back), so retrying the same request is safe."""
+        _safe_rollback()
+        if not database_unreachable(error):
+            raise error
+        log.warning("database unavailable: %s", error.__class__.__name__)
+        code, message = _HTTP_MESSAGES[503]
+        message = (
+            "Service momentanément indisponible (base de données injoignable) : rien n'a été "
+            "enregistré, réessayez dans quelques secondes."
+        )
+        if not _wants_json():
+            return message, 503, {"Retry-After": "5", "Content-Type": "text/plain; charset=utf-8"}
+        response = jsonify({"code": code, "message": message, "details": {}})
+        response.headers["Retry-After"] = "5"
+        return response, 503
+
     @app.errorhandler(500)
     def handle_internal_error(error):
-        db.session.rollback()
+        _safe_rollback()
         body, status = _HTTP_MESSAGES[500], 500
         return jsonify({"code": body[0], "message": body[1], "details": {}}), status

@@ -151,3 +151,13 @@ def gen_emargement(slot, trainee, **overrides):
     db.session.add(emargement)
     db.session.flush()
     return emargement
+
+
+def csrf_form(client, data: dict | None = None) -> dict:
+    """Form data with the CSRF token a page of this client's session carries (every staff
+    form has one: attendance.security)."""
+    import re
+
+    html = client.get("/login").get_data(as_text=True)
+    token = re.search(r'name="csrf_token" value="([^"]+)"', html).group(1)
+    return {**(data or {}), "csrf_token": token}

@@ -7,6 +7,7 @@ from marshmallow import fields
 from attendance.api.common import permission_required
 from attendance.api.french import FrenchSchema
 from attendance.extensions import db
+from attendance.security.ratelimit import login_guarded
 from attendance.services.auth import authenticate, issue_api_token
 
 blp = Blueprint("auth", __name__, url_prefix="/api/auth", description="Connexion et jetons")
@@ -35,10 +36,15 @@ class MeSchema(FrenchSchema):
 @blp.post("/token")
 @blp.arguments(LoginSchema)
 @blp.response(201, TokenSchema)
+@blp.alt_response(401, description="E-mail ou mot de passe incorrect")
+@blp.alt_response(429, description="Trop de tentatives échouées (compte ou adresse IP)")
 @blp.doc(security=[])
 def login(credentials):
     """Échange e-mail et mot de passe contre un jeton d'accès."""
-    user = authenticate(db.session, credentials["email"], credentials["password"])
+    user = login_guarded(
+        lambda: authenticate(db.session, credentials["email"], credentials["password"]),
+        credentials["email"],
+    )
     raw, token = issue_api_token(db.session, user, current_app.config["API_TOKEN_TTL_HOURS"])
     db.session.commit()
     return {"token": raw, "expires_at": token.expires_at, "role": user.role}

@@ -11,6 +11,7 @@ from marshmallow import fields, validate
 
 from attendance.api.french import FrenchSchema
 from attendance.extensions import db
+from attendance.security.ratelimit import signin_limited
 from attendance.signing.common import Client
 from attendance.signing.devices import DEVICE_COOKIE
 from attendance.signing.kiosk import KIOSK_COOKIE, sign_at_kiosk
@@ -73,8 +74,10 @@ def client() -> Client:
 
 
 @blp.post("")
+@signin_limited
 @blp.arguments(PhoneSignIn)
 @blp.response(201, SignedSchema)
+@blp.alt_response(429, description="Trop de tentatives depuis ce téléphone ou cette adresse")
 @blp.alt_response(409, description="Déjà signé, ou séance validée")
 def post_phone_signin(data):
     """Sign a slot from the bound phone (QR code or the page's ticket)."""
@@ -89,8 +92,10 @@ def post_phone_signin(data):
 
 
 @blp.post("/link")
+@signin_limited
 @blp.arguments(LinkSignIn)
 @blp.response(201, SignedSchema)
+@blp.alt_response(429, description="Trop de tentatives depuis ce téléphone ou cette adresse")
 def post_link_signin(data):
     """Sign a distance (FAD) or autoformation slot through the trainee's personal link."""
     return sign_with_link(
@@ -104,8 +109,10 @@ def post_link_signin(data):
 
 
 @blp.post("/kiosk")
+@signin_limited
 @blp.arguments(KioskSignIn)
 @blp.response(201, SignedSchema)
+@blp.alt_response(429, description="Trop de tentatives depuis ce téléphone ou cette adresse")
 def post_kiosk_signin(data):
     """Sign on the shared tablet: name and PIN, or personal QR card."""
     return sign_at_kiosk(
@@ -120,8 +127,10 @@ def post_kiosk_signin(data):
 
 
 @blp.post("/tutor")
+@signin_limited
 @blp.arguments(TutorConfirmation)
 @blp.response(201, SignedSchema)
+@blp.alt_response(429, description="Trop de tentatives depuis ce téléphone ou cette adresse")
 def post_tutor_confirmation(data):
     """The company tutor confirms one day of the trainee's company period."""
     return confirm_company_day(

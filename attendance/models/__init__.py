@@ -14,6 +14,7 @@ from attendance.models.purchase_order import (
     PurchaseOrder,
 )
 from attendance.models.reminder import REMINDER_KINDS, Reminder
+from attendance.models.security import RateLimitCounter
 from attendance.models.signing import (
     Device,
     EmargementRevision,
@@ -66,6 +67,7 @@ __all__ = [
     "Pathway",
     "PathwayEvent",
     "PurchaseOrder",
+    "RateLimitCounter",
     "Reminder",
     "SigningKey",
     "Slot",

@@ -68,7 +68,8 @@ def _normalise(header) -> str:
 
 def read_rows(filename: str, content: bytes) -> list[dict]:
     """Rows as {normalised header: raw value}, from xlsx or CSV (UTF-8 or Windows-1252)."""
-    if filename.lower().endswith(".xlsx") or content[:2] == b"PK":
+    # The content decides, not the name: an xlsx is a zip (PK\x03\x04); a CSV is text.
+    if content[:4] == b"PK\x03\x04":
         from openpyxl import load_workbook
 
         try:
@@ -76,12 +77,20 @@ def read_rows(filename: str, content: bytes) -> list[dict]:
         except Exception as exc:  # openpyxl raises many types for a damaged file
             raise DomainError("IMPORT_UNREADABLE", "Le fichier xlsx est illisible.") from exc
         values = list(sheet.iter_rows(values_only=True))
+    elif filename.lower().endswith(".xlsx") or b"\x00" in content[:4096]:
+        raise DomainError(
+            "IMPORT_UNREADABLE",
+            "Le fichier n'est ni un classeur xlsx ni un CSV : exportez-le depuis le modèle.",
+        )
     else:
         try:
             text = content.decode("utf-8-sig")
         except UnicodeDecodeError:
             text = content.decode("cp1252", errors="replace")
-        dialect = csv.Sniffer().sniff(text[:2048], delimiters=";,\t") if text.strip() else None
+        try:
+            dialect = csv.Sniffer().sniff(text[:2048], delimiters=";,\t")
+        except csv.Error:  # one column, or not a table at all: the header check says which
+            dialect = None
         values = list(csv.reader(io.StringIO(text), dialect or csv.excel))
     if not values:
         raise DomainError("IMPORT_EMPTY", "Le fichier est vide.")

@@ -6,6 +6,7 @@ post here. Both call the same operations in ``attendance.signing``.
 """
 
 from datetime import UTC, datetime, timedelta
+from functools import wraps
 
 from flask import (
     Blueprint,
@@ -26,6 +27,13 @@ from attendance.errors import DomainError
 from attendance.extensions import db
 from attendance.models import Emargement, Organisation, Slot, Trainee
 from attendance.notify.reminders import reminders_for_slot
+from attendance.security.ratelimit import (
+    TooManyRequests,
+    invitation_attempt_keys,
+    invitation_failure_keys,
+    rate_limited,
+    signin_failure_keys,
+)
 from attendance.services.auth import can
 from attendance.signing import devices, kiosk, roster
 from attendance.signing.common import (
@@ -117,7 +125,27 @@ def my_certificate():
     )
 
 
+def _public(attempts=None, failures=signin_failure_keys):
+    """Rate limits on a public page, answered with the French problem page."""
+    limited = rate_limited(attempts=attempts, failures=failures)
+
+    def decorator(view):
+        inner = limited(view)
+
+        @wraps(view)
+        def wrapper(*args, **kwargs):
+            try:
+                return inner(*args, **kwargs)
+            except TooManyRequests as error:
+                return _problem(error)
+
+        return wrapper
+
+    return decorator
+
+
 @bp.get("/e/<int:slot_id>")
+@_public()
 def sign_page(slot_id):
     """Opened from the slot's QR code (or the page's own ticket when coming back)."""
     try:
@@ -143,6 +171,7 @@ def sign_page(slot_id):
 
 
 @bp.route("/i/<token>", methods=["GET", "POST"])
+@_public(attempts=invitation_attempt_keys, failures=invitation_failure_keys)
 def invitation(token):
     """GET shows whose phone this becomes; POST binds it (link previews never bind)."""
     try:
@@ -166,6 +195,7 @@ def invitation(token):
 
 
 @bp.get("/l/<token>")
+@_public()
 def link_page(token):
     """Personal link of a distance (FAD) or autoformation slot."""
     try:
@@ -184,6 +214,7 @@ def link_page(token):
 
 
 @bp.get("/t/<token>")
+@_public()
 def tutor_page(token):
     """The company tutor confirms the trainee's days, one by one, with a signature."""
     try:

@@ -10,6 +10,7 @@ from sqlalchemy import func, select
 from attendance.errors import Unauthorized
 from attendance.extensions import db
 from attendance.models import Composante, Pathway, PurchaseOrder, Slot, User
+from attendance.security.ratelimit import TooManyRequests, login_guarded
 from attendance.services.auth import authenticate, can
 from attendance.services.tenancy import org_select
 
@@ -31,12 +32,15 @@ def login_required(view):
 
 @bp.route("/login", methods=["GET", "POST"])
 def login():
-    error = None
+    error, status = None, 401
     if request.method == "POST":
+        email = request.form.get("email", "")
         try:
-            user = authenticate(
-                db.session, request.form.get("email", ""), request.form.get("password", "")
+            user = login_guarded(
+                lambda: authenticate(db.session, email, request.form.get("password", "")), email
             )
+        except TooManyRequests as exc:
+            error, status = exc.message, exc.status
         except Unauthorized as exc:
             error = exc.message
         else:
@@ -47,7 +51,7 @@ def login():
             if not target.startswith("/") or target.startswith("//"):
                 target = url_for("pages.home")
             return redirect(target)
-    return render_template("login.html", error=error), (401 if error else 200)
+    return render_template("login.html", error=error), (status if error else 200)
 
 
 @bp.post("/logout")

@@ -285,3 +285,16 @@ def test_import_is_for_billing_staff_only(client, app):
     org = gen_org()
     headers = token_for(gen_user(org, "trainer"))
     assert_error(_upload(client, headers, _csv(GOOD_ROWS), "l.csv"), 403, "FORBIDDEN")
+
+
+def test_the_content_decides_the_format_not_the_file_name(client, setting):
+    """An xlsx renamed .csv is read as xlsx; a PDF or CSV named .xlsx is refused, in
+    French, and nothing is imported."""
+    renamed = _upload(client, setting, _xlsx(GOOD_ROWS), "liste.csv")
+    assert renamed.status_code == 201, renamed.get_json()
+    for content in (_csv(GOOD_ROWS), b"%PDF-1.7\x00\x01binary"):
+        refused = _upload(client, setting, content, "liste.xlsx")
+        assert_error(refused, 400, "IMPORT_UNREADABLE")
+    binary = _upload(client, setting, b"\x89PNG\r\n\x1a\n\x00\x00", "liste.csv")
+    assert binary.get_json()["code"] == "IMPORT_UNREADABLE"
+    assert count(Pathway) == 3  # only the first upload

@@ -4,7 +4,15 @@ from datetime import UTC, date, datetime
 
 from attendance.extensions import db
 from attendance.hours.compliance import compliance_view
-from tests.factories import PASSWORD, gen_emargement, gen_pathway, gen_trainee, gen_user, token_for
+from tests.factories import (
+    PASSWORD,
+    csrf_form,
+    gen_emargement,
+    gen_pathway,
+    gen_trainee,
+    gen_user,
+    token_for,
+)
 from tests.hours.hours_builders import correction, half_day, order_with
 
 MARCH = date(2026, 3, 1)
@@ -134,7 +142,7 @@ def test_another_organisations_bdc_is_404_on_every_endpoint_and_page(client, ses
             f"/api/hours/purchase-orders/{order.id}/months/2026-03{suffix}", headers=headers
         )
         assert (response.status_code, response.get_json()["code"]) == (404, "NOT_FOUND")
-    client.post("/login", data={"email": staff.email, "password": PASSWORD})
+    client.post("/login", data=csrf_form(client, {"email": staff.email, "password": PASSWORD}))
     assert client.get(f"/heures/{order.id}/2026-03").status_code == 404
 
 
@@ -142,7 +150,7 @@ def test_page_shows_the_month_in_french(client, session):
     org, order, *_ = _month(session)
     staff = gen_user(org, "billing")
     db.session.commit()
-    client.post("/login", data={"email": staff.email, "password": PASSWORD})
+    client.post("/login", data=csrf_form(client, {"email": staff.email, "password": PASSWORD}))
 
     page = client.get(f"/heures/{order.id}/2026-03").get_data(as_text=True)
     chooser = client.get(f"/heures?bdc={order.id}&mois=2026-03")
@@ -157,6 +165,6 @@ def test_page_is_refused_to_trainers(client, session):
     org, order, *_ = _month(session)
     trainer = gen_user(org, "trainer")
     db.session.commit()
-    client.post("/login", data={"email": trainer.email, "password": PASSWORD})
+    client.post("/login", data=csrf_form(client, {"email": trainer.email, "password": PASSWORD}))
 
     assert client.get(f"/heures/{order.id}/2026-03").status_code == 403

@@ -6,14 +6,14 @@ from attendance.extensions import db
 from attendance.models import Invoice
 from tests.billing.builders import set_month_state
 from tests.billing.test_lines import presentiel_march
-from tests.factories import PASSWORD, gen_org, gen_user
+from tests.factories import PASSWORD, csrf_form, gen_org, gen_user
 
 
 def _login(client, role="billing"):
     org, order = presentiel_march()
     user = gen_user(org, role)
     db.session.commit()
-    client.post("/login", data={"email": user.email, "password": PASSWORD})
+    client.post("/login", data=csrf_form(client, {"email": user.email, "password": PASSWORD}))
     return org, order, user
 
 
@@ -31,16 +31,20 @@ def test_billing_staff_issue_then_credit_from_the_page(client, app):
     db.session.commit()
     page = client.get(f"/facturation/{order.id}/2026-03").get_data(as_text=True)
     assert "Aperçu" not in page and "Émettre la facture" in page
-    issued = client.post(f"/facturation/{order.id}/2026-03/emettre", follow_redirects=True)
+    issued = client.post(
+        f"/facturation/{order.id}/2026-03/emettre", data=csrf_form(client), follow_redirects=True
+    )
     html = issued.get_data(as_text=True)
     assert "Pièce émise : FA-2026-0001" in html
     invoice = db.session.query(Invoice).one()
     pdf = client.get(f"/facturation/factures/{invoice.id}.pdf")
     assert pdf.mimetype == "application/pdf"
-    again = client.post(f"/facturation/{order.id}/2026-03/emettre")
+    again = client.post(f"/facturation/{order.id}/2026-03/emettre", data=csrf_form(client))
     assert again.status_code == 409 and "déjà facturé" in again.get_data(as_text=True)
     note = client.post(
-        f"/facturation/factures/{invoice.id}/avoir", data={"motif": "Erreur"}, follow_redirects=True
+        f"/facturation/factures/{invoice.id}/avoir",
+        data=csrf_form(client, {"motif": "Erreur"}),
+        follow_redirects=True,
     )
     assert "Pièce émise : AV-2026-0001" in note.get_data(as_text=True)
     csv = client.get(f"/facturation/{order.id}/2026-03/lignes.csv")
@@ -54,24 +58,29 @@ def test_auditors_see_lines_but_cannot_issue(client, app):
     assert "Émettre la facture" not in client.get(f"/facturation/{order.id}/2026-03").get_data(
         as_text=True
     )
-    assert client.post(f"/facturation/{order.id}/2026-03/emettre").status_code == 403
+    assert (
+        client.post(f"/facturation/{order.id}/2026-03/emettre", data=csrf_form(client)).status_code
+        == 403
+    )
 
 
 def test_another_organisations_bdc_and_invoice_are_not_found(client, app):
     _, order, _ = _login(client)
     set_month_state(order)
     db.session.commit()
-    client.post(f"/facturation/{order.id}/2026-03/emettre")
+    client.post(f"/facturation/{order.id}/2026-03/emettre", data=csrf_form(client))
     invoice = db.session.query(Invoice).one()
-    client.post("/logout")
+    client.post("/logout", data=csrf_form(client))
     stranger = gen_user(gen_org(), "billing")
     db.session.commit()
-    client.post("/login", data={"email": stranger.email, "password": PASSWORD})
+    client.post("/login", data=csrf_form(client, {"email": stranger.email, "password": PASSWORD}))
     assert client.get(f"/facturation/{order.id}/2026-03").status_code == 404
     assert client.get(f"/facturation/{order.id}/2026-03/lignes.xlsx").status_code == 404
     assert client.get(f"/facturation/factures/{invoice.id}.pdf").status_code == 404
     assert (
-        client.post(f"/facturation/factures/{invoice.id}/avoir", data={"motif": "x"}).status_code
+        client.post(
+            f"/facturation/factures/{invoice.id}/avoir", data=csrf_form(client, {"motif": "x"})
+        ).status_code
         == 404
     )
 

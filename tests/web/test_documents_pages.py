@@ -4,13 +4,15 @@ import io
 import zipfile
 
 from attendance.extensions import db
-from tests.factories import PASSWORD, gen_org, gen_user
+from tests.factories import PASSWORD, csrf_form, gen_org, gen_user
 from tests.reports.builders import march_group
 from tests.reports.pdf_text import pdf_text
 
 
 def _login(client, user):
-    response = client.post("/login", data={"email": user.email, "password": PASSWORD})
+    response = client.post(
+        "/login", data=csrf_form(client, {"email": user.email, "password": PASSWORD})
+    )
     assert response.status_code == 302
 
 

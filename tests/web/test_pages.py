@@ -3,7 +3,14 @@
 import pytest
 
 from attendance.extensions import db
-from tests.factories import PASSWORD, gen_composante, gen_org, gen_purchase_order, gen_user
+from tests.factories import (
+    PASSWORD,
+    csrf_form,
+    gen_composante,
+    gen_org,
+    gen_purchase_order,
+    gen_user,
+)
 
 
 def _staff(role="billing"):
@@ -26,7 +33,7 @@ def test_login_shows_the_organisations_orders_only(client, app):
     _staff()
     response = client.post(
         "/login",
-        data={"email": "billing@garonne.example", "password": PASSWORD},
+        data=csrf_form(client, {"email": "billing@garonne.example", "password": PASSWORD}),
         follow_redirects=True,
     )
     html = response.get_data(as_text=True)
@@ -36,7 +43,9 @@ def test_login_shows_the_organisations_orders_only(client, app):
 
 def test_wrong_password_shows_a_french_error(client, app):
     _staff()
-    response = client.post("/login", data={"email": "billing@garonne.example", "password": "faux"})
+    response = client.post(
+        "/login", data=csrf_form(client, {"email": "billing@garonne.example", "password": "faux"})
+    )
     assert response.status_code == 401
     assert "mot de passe incorrect" in response.get_data(as_text=True)
 
@@ -45,7 +54,7 @@ def test_login_does_not_redirect_to_another_site(client, app):
     _staff()
     response = client.post(
         "/login?next=//evil.example/",
-        data={"email": "billing@garonne.example", "password": PASSWORD},
+        data=csrf_form(client, {"email": "billing@garonne.example", "password": PASSWORD}),
     )
     assert response.headers["Location"] == "/"
 
@@ -54,7 +63,7 @@ def test_trainers_do_not_see_purchase_orders_on_the_home_page(client, app):
     _staff("trainer")
     response = client.post(
         "/login",
-        data={"email": "trainer@garonne.example", "password": PASSWORD},
+        data=csrf_form(client, {"email": "trainer@garonne.example", "password": PASSWORD}),
         follow_redirects=True,
     )
     assert "BDC-2026-42" not in response.get_data(as_text=True)

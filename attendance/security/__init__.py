@@ -1,0 +1,92 @@
+"""Protections that wrap every request: CSRF on staff forms, security headers and the
+Content-Security-Policy, the client address behind a load balancer.
+
+Abuse limits are per endpoint (``attendance.security.ratelimit``).
+"""
+
+from flask import g
+from flask_wtf.csrf import CSRFError, CSRFProtect
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+csrf = CSRFProtect()
+
+# Pages load only our own scripts and stylesheets: no inline script or style attribute
+# (templates use classes), so an injected <script> or onclick= never runs.
+CONTENT_SECURITY_POLICY = "; ".join(
+    [
+        "default-src 'self'",
+        "script-src 'self'",
+        "style-src 'self'",
+        "img-src 'self' data: blob:",
+        "media-src 'self' blob: mediastream:",
+        "connect-src 'self'",
+        "object-src 'none'",
+        "base-uri 'none'",
+        "form-action 'self'",
+        "frame-ancestors 'none'",
+    ]
+)
+
+
+def _swagger_policy(cdn: str) -> str:
+    """Swagger UI (``/api/docs``) runs an inline bootstrap script from its CDN bundle."""
+    origin = "/".join(cdn.split("/")[:3])
+    return (
+        f"default-src 'self'; script-src 'self' 'unsafe-inline' {origin}; "
+        f"style-src 'self' 'unsafe-inline' {origin}; img-src 'self' data: {origin}; "
+        "object-src 'none'; base-uri 'none'; frame-ancestors 'none'"
+    )
+
+
+def _security_headers(app):
+    swagger_path = f"{app.config['OPENAPI_URL_PREFIX']}/{app.config['OPENAPI_SWAGGER_UI_PATH']}"
+    swagger_policy = _swagger_policy(app.config["OPENAPI_SWAGGER_UI_URL"])
+
+    def add_headers(response):
+        from flask import request
+
+        headers = response.headers
+        policy = swagger_policy if request.path == swagger_path else CONTENT_SECURITY_POLICY
+        headers.setdefault("Content-Security-Policy", policy)
+        headers.setdefault("X-Content-Type-Options", "nosniff")
+        headers.setdefault("X-Frame-Options", "DENY")
+        headers.setdefault("Referrer-Policy", "same-origin")
+        headers.setdefault(
+            "Permissions-Policy", "camera=(self), microphone=(), geolocation=(), payment=()"
+        )
+        headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
+        if app.config.get("SESSION_COOKIE_SECURE"):
+            # Only when the service is served over HTTPS (the secure-cookie setting says so).
+            headers.setdefault("Strict-Transport-Security", "max-age=31536000")
+        return response
+
+    return add_headers
+
+
+def init_security(app, api_blueprints) -> None:
+    """CSRF tokens on every staff form; the JSON API is exempt (bearer tokens, or JSON-only
+    bodies with SameSite cookies for phones, which a cross-site form cannot send)."""
+    csrf.init_app(app)
+    for blueprint in api_blueprints:
+        csrf.exempt(blueprint)
+    app.after_request(_security_headers(app))
+
+    @app.errorhandler(CSRFError)
+    def _csrf_refused(error):
+        """A form without its token (posted from another site, or a page kept open across a
+        logout): refused, nothing done; the person reloads the page."""
+        from attendance.extensions import db
+
+        db.session.rollback()
+        message = "La page a expiré ou ne vient pas de ce site : rechargez-la puis recommencez."
+        return message, 400, {"Content-Type": "text/plain; charset=utf-8"}
+
+    @app.before_request
+    def _fresh_csrf_cache():
+        # Flask-WTF caches the token in ``g``; tests keep one app context across requests,
+        # where a cached token would never reach the new session.
+        g.pop("csrf_token", None)
+
+    proxies = int(app.config.get("TRUSTED_PROXIES") or 0)
+    if proxies:
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies)

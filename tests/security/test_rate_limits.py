@@ -1,0 +1,101 @@
+"""Abuse limits: brute-force login, invitation guessing, a phone hammering the sign-in
+endpoint. Counters live in the database, so a second app (another process or server)
+sees the same count."""
+
+from sqlalchemy import select
+
+from attendance import create_app
+from attendance.extensions import db
+from attendance.models import ApiToken, RateLimitCounter
+from attendance.security.ratelimit import DEFAULT_LIMITS
+from tests.api.helpers import assert_error, count
+from tests.factories import PASSWORD, csrf_form, gen_org, gen_user
+from tests.signing.helpers import bind_phone, make_room, signature_data_url
+
+LOGIN_LIMIT = DEFAULT_LIMITS["login_account_failures"][0]
+
+
+def _login(client, email, password):
+    return client.post("/api/auth/token", json={"email": email, "password": password})
+
+
+def test_brute_force_login_is_refused_even_with_the_right_password_at_the_end(client, app):
+    user = gen_user(gen_org(), "billing")
+    db.session.commit()
+    statuses = [_login(client, user.email, f"guess-{i:04d}").status_code for i in range(12)]
+    assert statuses[:LOGIN_LIMIT] == [401] * LOGIN_LIMIT
+    assert set(statuses[LOGIN_LIMIT:]) == {429}
+    blocked = _login(client, user.email, PASSWORD)
+    body = assert_error(blocked, 429, "TOO_MANY_REQUESTS")
+    assert body["details"]["retry_after_seconds"] > 0
+    assert count(ApiToken) == 0  # no token was issued once blocked
+
+
+def test_the_counter_is_shared_by_another_app_on_the_same_database(client, app, tmp_path):
+    """Two app servers (or gunicorn workers): the second sees the first one's failures."""
+    user = gen_user(gen_org(), "billing")
+    db.session.commit()
+    for i in range(LOGIN_LIMIT):
+        _login(client, user.email, f"guess-{i}")
+    other = create_app(
+        {**{k: app.config[k] for k in ("TESTING", "SECRET_KEY", "SQLALCHEMY_DATABASE_URI")}}
+        | {"INSTANCE_PATH": str(tmp_path)}
+    )
+    with other.app_context():
+        response = other.test_client().post(
+            "/api/auth/token", json={"email": user.email, "password": PASSWORD}
+        )
+        db.session.remove()
+        db.engine.dispose()
+    assert response.status_code == 429
+
+
+def test_counters_store_no_email_or_ip_address_in_clear(client, app):
+    user = gen_user(gen_org(), "billing")
+    db.session.commit()
+    _login(client, user.email, "wrong-password")
+    keys = db.session.scalars(select(RateLimitCounter.key)).all()
+    assert len(keys) == 2
+    assert not any(user.email in key or "127.0.0.1" in key for key in keys)
+
+
+def test_a_successful_login_is_not_counted_as_a_failure(client, app):
+    user = gen_user(gen_org(), "billing")
+    db.session.commit()
+    for _ in range(LOGIN_LIMIT + 2):
+        assert _login(client, user.email, PASSWORD).status_code == 201
+
+
+def test_the_login_page_is_limited_too_with_a_french_message(client, app):
+    user = gen_user(gen_org(), "billing")
+    db.session.commit()
+    for i in range(LOGIN_LIMIT):
+        client.post("/login", data=csrf_form(client, {"email": user.email, "password": f"x{i}"}))
+    page = client.post(
+        "/login", data=csrf_form(client, {"email": user.email, "password": PASSWORD})
+    )
+    assert page.status_code == 429
+    assert "Trop de tentatives" in page.get_data(as_text=True)
+    assert client.get("/").status_code == 302  # still logged out
+
+
+def test_guessing_invitation_links_is_blocked(client, app):
+    limit = DEFAULT_LIMITS["invitation_ip_failures"][0]
+    statuses = [client.get(f"/i/guess-{i}").status_code for i in range(limit + 2)]
+    assert 429 not in statuses[:limit]
+    assert statuses[limit:] == [429, 429]
+    assert "Trop de tentatives" in client.get("/i/another").get_data(as_text=True)
+
+
+def test_a_phone_hammering_the_sign_in_endpoint_is_slowed_but_others_are_not(client, app):
+    app.config["SIGNING_COOKIE_SECURE"] = False
+    app.config["RATE_LIMITS"] = {"signin_client_attempts": (5, 60)}
+    room = make_room(n_trainees=2)
+    noisy, quiet = bind_phone(room.trainees[0]), bind_phone(room.trainees[1])
+    db.session.commit()
+    body = {"slot_id": room.slot.id, "token": "not-a-ticket", "signature": signature_data_url()}
+    client.set_cookie("attendance_device", noisy)
+    statuses = [client.post("/api/signins", json=body).status_code for _ in range(7)]
+    assert statuses[-1] == 429 and 429 not in statuses[:5]
+    client.set_cookie("attendance_device", quiet)
+    assert client.post("/api/signins", json=body).status_code != 429
