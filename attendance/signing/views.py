@@ -255,17 +255,24 @@ def _slot(slot_id: int, run: bool = False) -> Slot:
     return slot
 
 
+def _roster_context(slot: Slot) -> dict:
+    """What the roster page and its polled rows both show."""
+    return {
+        "slot": slot,
+        "lines": roster.roster(db.session, slot),
+        "labels": roster.SIGNAL_LABELS,
+        "can_run": can_run_slot(g.user, slot),
+        "reminders": reminders_for_slot(db.session, slot.id),
+    }
+
+
 @bp.get("/seances/<int:slot_id>")
 @login_required
 def roster_page(slot_id):
     slot = _slot(slot_id)
     return render_template(
         "signing/roster.html",
-        slot=slot,
-        lines=roster.roster(db.session, slot),
-        labels=roster.SIGNAL_LABELS,
-        can_run=can_run_slot(g.user, slot),
-        reminders=reminders_for_slot(db.session, slot.id),
+        **_roster_context(slot),
         revisions=roster.revisions(db.session, slot),
         half_day=half_day(slot),
     )
@@ -275,15 +282,7 @@ def roster_page(slot_id):
 @login_required
 def roster_rows(slot_id):
     """The roster's table body, polled by the page every few seconds."""
-    slot = _slot(slot_id)
-    return render_template(
-        "signing/_roster_rows.html",
-        slot=slot,
-        lines=roster.roster(db.session, slot),
-        labels=roster.SIGNAL_LABELS,
-        can_run=can_run_slot(g.user, slot),
-        reminders=reminders_for_slot(db.session, slot.id),
-    )
+    return render_template("signing/_roster_rows.html", **_roster_context(_slot(slot_id)))
 
 
 @bp.get("/seances/<int:slot_id>/qr")
