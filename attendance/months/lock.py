@@ -48,13 +48,16 @@ def ensure_open(
     ).all()
     locked = [month for month, state in periods if state == "validated"]
     if locked:
-        month = min(locked)
-        raise Conflict(
-            "MONTH_VALIDATED",
-            f"Le mois de {month_label(month)} est validé pour ce bon de commande : il ne peut "
-            "plus être modifié. Un administrateur peut le rouvrir en indiquant un motif.",
-            {"month": f"{month:%Y-%m}", "purchase_order_id": purchase_order_id},
-        )
+        raise month_validated(min(locked), purchase_order_id)
+
+
+def month_validated(month: date, purchase_order_id: int) -> Conflict:
+    return Conflict(
+        "MONTH_VALIDATED",
+        f"Le mois de {month_label(month)} est validé pour ce bon de commande : il ne peut "
+        "plus être modifié. Un administrateur peut le rouvrir en indiquant un motif.",
+        {"month": f"{month:%Y-%m}", "purchase_order_id": purchase_order_id},
+    )
 
 
 def ensure_slot_month_open(session: Session, slot: Slot) -> None:

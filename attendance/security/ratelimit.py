@@ -18,16 +18,18 @@ them off (never in production).
 import hashlib
 import time
 from collections.abc import Callable, Iterable
+from contextlib import contextmanager
 from functools import wraps
 
 from flask import current_app, make_response, request
-from sqlalchemy import case
+from sqlalchemy import bindparam, case, select
 from sqlalchemy.dialects import postgresql, sqlite
 from werkzeug.exceptions import HTTPException
 
 from attendance.errors import DomainError
 from attendance.extensions import db
 from attendance.models import RateLimitCounter
+from attendance.signing.write_gate import sqlite_writer
 
 DEFAULT_LIMITS = {
     # Failed logins per account and per IP address (brute force, password spraying).
@@ -73,8 +75,41 @@ def _enabled() -> bool:
     return current_app.config.get("RATE_LIMITS_ENABLED", True)
 
 
+_COUNTERS = RateLimitCounter.__table__
+_UPSERTS = {}  # dialect name -> the counting statement, built once
+
+
 def _upsert(dialect: str):
-    return (postgresql if dialect == "postgresql" else sqlite).insert(RateLimitCounter)
+    statement = _UPSERTS.get(dialect)
+    if statement is None:
+        insert = (postgresql if dialect == "postgresql" else sqlite).insert(_COUNTERS)
+        insert = insert.values(key=bindparam("key"), window=bindparam("window"), hits=1)
+        statement = _UPSERTS[dialect] = insert.on_conflict_do_update(
+            index_elements=[_COUNTERS.c.key],
+            set_={
+                "hits": case(
+                    (_COUNTERS.c.window == insert.excluded.window, _COUNTERS.c.hits + 1), else_=1
+                ),
+                "window": insert.excluded.window,
+            },
+        ).returning(_COUNTERS.c.hits)
+    return statement
+
+
+_COUNTS = select(_COUNTERS.c.key, _COUNTERS.c.window, _COUNTERS.c.hits).where(
+    _COUNTERS.c.key.in_(bindparam("keys", expanding=True))
+)
+
+
+def _window(name: str) -> int:
+    return int(time.time()) // _limit(name)[1]
+
+
+def _increment(session, name: str, value: str) -> int:
+    """Count one hit in the session's current transaction; returns the new count."""
+    statement = _upsert(session.get_bind().dialect.name)
+    parameters = {"key": _key(name, value), "window": _window(name)}
+    return session.connection().execute(statement, parameters).scalar_one()
 
 
 def hit(name: str, value: str) -> int:
@@ -83,35 +118,29 @@ def hit(name: str, value: str) -> int:
     Called before the view's own work or after its rollback, so the commit carries nothing
     else. It goes through the request's session, not a second connection: on SQLite a second
     writer would make the session's later upgrade to a write fail (stale WAL snapshot)."""
-    _, seconds = _limit(name)
-    window = int(time.time()) // seconds
-    table = RateLimitCounter.__table__
     session = db.session
     session.commit()  # end any read snapshot before writing
-    insert = _upsert(session.get_bind().dialect.name).values(
-        key=_key(name, value), window=window, hits=1
-    )
-    statement = insert.on_conflict_do_update(
-        index_elements=[table.c.key],
-        set_={
-            "hits": case((table.c.window == window, table.c.hits + 1), else_=1),
-            "window": window,
-        },
-    ).returning(table.c.hits)
-    hits = session.execute(statement).scalar_one()
-    session.commit()
+    with sqlite_writer(session):  # queue with the other writers instead of busy-sleeping
+        hits = _increment(session, name, value)
+        session.commit()
     return hits
 
 
+def counts(keys: Iterable[tuple[str, str | None]]) -> dict[tuple[str, str], int]:
+    """The current window's count of each (limit, value), in one statement."""
+    wanted = {_key(name, value): (name, value) for name, value in keys if value}
+    if not wanted:
+        return {}
+    found = {name_value: 0 for name_value in wanted.values()}
+    for key, window, hits in db.session.connection().execute(_COUNTS, {"keys": list(wanted)}):
+        name, value = wanted[key]
+        if window == _window(name):
+            found[name, value] = hits
+    return found
+
+
 def count(name: str, value: str) -> int:
-    _, seconds = _limit(name)
-    window = int(time.time()) // seconds
-    hits = db.session.scalar(
-        db.select(RateLimitCounter.hits).where(
-            RateLimitCounter.key == _key(name, value), RateLimitCounter.window == window
-        )
-    )
-    return hits or 0
+    return counts([(name, value)]).get((name, value), 0)
 
 
 def _retry_after(name: str) -> int:
@@ -125,10 +154,10 @@ def check(name: str, value: str | None) -> None:
         raise TooManyRequests(_retry_after(name))
 
 
-def attempt(name: str, value: str | None) -> None:
-    """Count this request and refuse (429) once the quota is passed."""
-    if value and hit(name, value) > _limit(name)[0]:
-        raise TooManyRequests(_retry_after(name))
+def _refuse_over_quota(keys: list[tuple[str, str | None]]) -> None:
+    for (name, _value), hits in counts(keys).items():
+        if hits >= _limit(name)[0]:
+            raise TooManyRequests(_retry_after(name))
 
 
 def record_failures(keys: Iterable[tuple[str, str | None]]) -> None:
@@ -138,27 +167,56 @@ def record_failures(keys: Iterable[tuple[str, str | None]]) -> None:
             hit(name, value)
 
 
+_DEFERRED = "rate_limit_deferred"
+
+
+@contextmanager
+def attempts_counted_with(session):
+    """Count the request's attempts inside its logged write (``signing.common``): one
+    statement in a transaction that commits anyway, instead of a transaction of its own.
+    When that write fails they are counted after the view, like those of a request that
+    never reaches a write."""
+    keys = session.info.pop(_DEFERRED, ())
+    for name, value in keys:
+        _increment(session, name, value)
+    try:
+        yield
+    except BaseException:
+        session.info[_DEFERRED] = keys
+        raise
+
+
+def _count_left(session) -> None:
+    """Attempts the view did not count with a write of its own, counted alone."""
+    for name, value in session.info.pop(_DEFERRED, ()):
+        hit(name, value)
+
+
 def rate_limited(attempts: Keys | None = None, failures: Keys | None = None):
-    """Wrap a view: count ``attempts()`` keys before it runs, refuse when ``failures()``
-    keys are over quota, and count them when the view refuses the request."""
+    """Wrap a view: refuse when the ``attempts()`` or ``failures()`` keys are over quota
+    (one read for all), count the attempt (with the view's write when it makes one) and,
+    when the view refuses the request, count a failure."""
 
     def decorator(view):
         @wraps(view)
         def wrapper(*args, **kwargs):
             if not _enabled():
                 return view(*args, **kwargs)
-            for name, value in attempts() if attempts else ():
-                attempt(name, value)
+            attempt_keys = [(n, v) for n, v in (attempts() if attempts else ()) if v]
             failure_keys = list(failures()) if failures else []
-            for name, value in failure_keys:
-                check(name, value)
+            _refuse_over_quota(attempt_keys + failure_keys)
+            session = db.session
+            session.info[_DEFERRED] = attempt_keys
             try:
                 response = make_response(view(*args, **kwargs))
-            except (DomainError, HTTPException) as error:
+            except BaseException as error:
+                session.rollback()
+                _count_left(session)
                 status = getattr(error, "status", None) or getattr(error, "code", None)
-                if status in FAILURE_STATUSES:
+                if isinstance(error, DomainError | HTTPException) and status in FAILURE_STATUSES:
                     record_failures(failure_keys)
                 raise
+            _count_left(session)
             if response.status_code in FAILURE_STATUSES:
                 record_failures(failure_keys)
             return response

@@ -6,15 +6,16 @@ from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 from flask import current_app
-from sqlalchemy import inspect, literal, select
+from sqlalchemy import bindparam, exists, insert, inspect, select
 from sqlalchemy.exc import IntegrityError, NoInspectionAvailable
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, make_transient_to_detached
 from sqlalchemy.orm.attributes import set_committed_value
 
 from attendance.errors import Conflict, DomainError
-from attendance.models import Composante, Emargement, Pathway, Slot, Trainee, User
+from attendance.models import Composante, Emargement, MonthPeriod, Pathway, Slot, Trainee, User
 from attendance.models.types import utcnow
-from attendance.months.lock import ensure_open, local_day
+from attendance.months.lock import ensure_open, local_day, month_validated
+from attendance.security.ratelimit import attempts_counted_with
 from attendance.signing import evidence
 from attendance.signing.write_gate import sqlite_writer
 
@@ -46,17 +47,22 @@ def late_minutes(slot: Slot, signed_at: datetime) -> int:
     late = int((signed_at - slot.starts_at).total_seconds() // 60)
     if late <= grace:
         return 0
-    return min(late, slot.scheduled_minutes)
+    return min(late, int((slot.ends_at - slot.starts_at).total_seconds() // 60))
 
 
 def refuse_if_validated(slot: Slot) -> None:
+    """``slot``: a Slot or a row with its ``id`` and ``validated_at``."""
     if slot.validated_at is not None:
-        raise Conflict(
-            "SLOT_VALIDATED",
-            "Cette séance a été validée par le formateur : l'émargement est clos. "
-            "Une modification passe désormais par une correction motivée.",
-            {"slot_id": slot.id},
-        )
+        raise slot_validated(slot.id)
+
+
+def slot_validated(slot_id: int) -> Conflict:
+    return Conflict(
+        "SLOT_VALIDATED",
+        "Cette séance a été validée par le formateur : l'émargement est clos. "
+        "Une modification passe désormais par une correction motivée.",
+        {"slot_id": slot_id},
+    )
 
 
 def _expected_statement(slot: Slot):
@@ -110,22 +116,42 @@ def require_enrolled(session: Session, slot: Slot, trainee: Trainee | int) -> No
         )
 
 
-def enrolment_and_record(session: Session, slot: Slot, trainee_id: int) -> tuple[bool, int | None]:
-    """In one statement: is the trainee expected on the slot, and the id of their record
-    for it if they already have one."""
-    if slot.trainee_id is not None:
-        expected = literal(slot.trainee_id == trainee_id)
-    else:
-        expected = (
-            _expected_statement(slot).with_only_columns(Trainee.id).where(Trainee.id == trainee_id)
-        ).exists()
-    record = (
-        select(Emargement.id)
-        .where(Emargement.slot_id == slot.id, Emargement.trainee_id == trainee_id)
-        .scalar_subquery()
+# Built once: every phone sign-in runs it. Parameters: trainee, slot, composante, org, day.
+_ENROLMENT_AND_RECORD = select(
+    exists().where(
+        Pathway.trainee_id == bindparam("trainee"),
+        Pathway.composante_id == bindparam("composante"),
+        Pathway.organisation_id == bindparam("org"),
+        Pathway.entry_date <= bindparam("day"),
+        (Pathway.effective_exit_date.is_(None)) | (Pathway.effective_exit_date >= bindparam("day")),
+    ),
+    select(Emargement.id)
+    .where(Emargement.slot_id == bindparam("slot"), Emargement.trainee_id == bindparam("trainee"))
+    .scalar_subquery(),
+)
+
+
+def enrolment_and_record(session: Session, slot, trainee_id: int) -> tuple[bool, int | None]:
+    """In one statement: is the trainee expected on the slot (the same rule as
+    ``_expected_statement``), and the id of their record for it if they already have one.
+    ``slot`` is a Slot or a row with its columns."""
+    expected, record = (
+        session.connection()
+        .execute(
+            _ENROLMENT_AND_RECORD,
+            {
+                "trainee": trainee_id,
+                "slot": slot.id,
+                "composante": slot.composante_id,
+                "org": slot.organisation_id,
+                "day": local_date(slot.starts_at),
+            },
+        )
+        .one()
     )
-    row = session.execute(select(expected, record)).one()
-    return bool(row[0]), row[1]
+    if slot.trainee_id is not None:
+        expected = slot.trainee_id == trainee_id
+    return bool(expected), record
 
 
 def already_signed(existing: Emargement) -> Conflict:
@@ -150,13 +176,55 @@ def find_emargement(session: Session, slot_id: int, trainee_id: int) -> Emargeme
     )
 
 
-def _slot_state_under_lock(session: Session, slot_id: int):
-    """The slot's validation, start and BDC, re-read under the chain lock in one statement."""
-    return session.execute(
-        select(Slot.validated_at, Slot.starts_at, Composante.purchase_order_id)
-        .join(Composante, Composante.id == Slot.composante_id)
-        .where(Slot.id == slot_id)
-    ).one()
+_MONTH_STATE = (
+    select(MonthPeriod.state)
+    .where(
+        MonthPeriod.organisation_id == bindparam("org"),
+        MonthPeriod.purchase_order_id == Composante.purchase_order_id,
+        MonthPeriod.month == bindparam("month"),
+    )
+    .with_for_update(read=True)  # waits for a month validation in progress (months.lock)
+    .scalar_subquery()
+    .label("month_state")
+)
+_SLOT_STATE = (
+    select(Slot.validated_at, Slot.starts_at, Composante.purchase_order_id, _MONTH_STATE)
+    .join(Composante, Composante.id == Slot.composante_id)
+    .where(Slot.id == bindparam("slot"))
+)
+
+
+def _check_slot_under_lock(
+    session: Session, organisation_id: int, slot_id: int, check_validated: bool, month: date | None
+) -> None:
+    """Re-read, under the chain lock and in one statement, the slot's validation and the
+    state of the month it starts in (``month``: the caller's guess, from the slot it read
+    earlier). R11 is checked for the month the slot starts in now, so a slot moved meanwhile
+    is checked against its new month."""
+    state = (
+        session.connection()
+        .execute(_SLOT_STATE, {"slot": slot_id, "org": organisation_id, "month": month})
+        .one()
+    )
+    if check_validated and state.validated_at is not None:
+        raise slot_validated(slot_id)
+    actual = local_day(state.starts_at).replace(day=1)
+    if actual != month:
+        ensure_open(session, organisation_id, state.purchase_order_id, [actual])
+    elif state.month_state == "validated":
+        raise month_validated(actual, state.purchase_order_id)
+
+
+def _close_reads(session: Session) -> None:
+    """Before a logged write: on SQLite end the read transaction, so the write lock is taken
+    before any read (a stale snapshot cannot be upgraded). On PostgreSQL the write can share
+    the read transaction (saving its BEGIN and COMMIT); objects read before are expired, so
+    the write sees them as they are under the lock. Pending changes are committed first."""
+    pending = session.new or session.dirty or session.deleted
+    if pending or session.get_bind().dialect.name == "sqlite":
+        session.commit()
+    else:
+        session.expire_all()
 
 
 def logged_write(
@@ -166,36 +234,29 @@ def logged_write(
     write: Callable[[], object],
     *,
     check_validated: bool = True,
+    month: date | None = None,
 ):
-    """Run ``write`` in a fresh transaction that first takes the evidence chain lock (the
-    slot's chain, or the organisation's when ``slot_id`` is None), then commit. Reads made
-    before (token, device, slot checks) are closed first, so on SQLite the write lock is
-    taken before any read and concurrent phones queue instead of failing. The slot's
-    validation (unless a correction after it) and its month's lock (R11, always) are
-    re-checked under the lock. A unique (slot, trainee) violation — two submissions
+    """Run ``write`` in a transaction that first takes the evidence chain lock (the slot's
+    chain, or the organisation's when ``slot_id`` is None), then commit. On SQLite the
+    write lock is taken before any read, so concurrent phones queue instead of failing.
+    The slot's validation (unless a correction after it) and its month's lock (R11, always)
+    are re-checked under the lock; ``month`` is the first day of the month the caller
+    believes the slot is in. A unique (slot, trainee) violation — two submissions
     racing — becomes « déjà signé »; nothing else is stored. A row ``write`` returns stays
     loaded after the commit (it holds what was just written), so answering with it does
     not read it back."""
-    session.commit()
+    _close_reads(session)
     with sqlite_writer(session):
         try:
             if slot_id is None:
                 evidence.lock_chain(session, organisation_id)
             else:
                 evidence.lock_chain(session, organisation_id, evidence.slot_chain(slot_id))
-                state = _slot_state_under_lock(session, slot_id)
-                if check_validated and state.validated_at is not None:
-                    refuse_if_validated(session.get(Slot, slot_id))
-                # R11, read FOR SHARE: waits for a month validation in progress.
-                ensure_open(
-                    session,
-                    organisation_id,
-                    state.purchase_order_id,
-                    [local_day(state.starts_at)],
-                )
-            result = write()
-            loaded = _loaded_columns(result)
-            session.commit()
+                _check_slot_under_lock(session, organisation_id, slot_id, check_validated, month)
+            with attempts_counted_with(session):
+                result = write()
+                loaded = _loaded_columns(result)
+                session.commit()
         except BaseException:
             session.rollback()
             raise
@@ -219,16 +280,21 @@ def _loaded_columns(instance) -> dict | None:
     }
 
 
+_INSERT_EMARGEMENT = insert(Emargement.__table__).returning(Emargement.__table__.c.id)
+
+
 def record_signin(
     session: Session,
-    slot: Slot,
+    slot,
     trainee_id: int,
     values: dict,
     log_extra: dict | None = None,
     existing_id: int | None = -1,
 ) -> Emargement:
     """Store one sign-in and its evidence entry; « déjà signé » when one exists or races in.
-    ``existing_id``: the caller already looked the (slot, trainee) record up (None: none)."""
+    ``slot``: a Slot or a row with its columns. ``existing_id``: the caller already looked
+    the (slot, trainee) record up (None: none). Returns the record as written, detached
+    (the insert goes straight to the table: this runs on every sign-in)."""
     if existing_id == -1:
         existing = find_emargement(session, slot.id, trainee_id)
     else:
@@ -237,32 +303,51 @@ def record_signin(
         raise already_signed(existing)
     org_id, slot_id = slot.organisation_id, slot.id
     chain = evidence.slot_chain(slot_id)
+    row = {
+        "organisation_id": org_id,
+        "slot_id": slot_id,
+        "trainee_id": trainee_id,
+        "status": "present",
+        "late_minutes": 0,
+        "early_leave_minutes": 0,
+        "confirmed": True,
+        "signature_png": None,
+        "token_jti": None,
+        "ip_address": None,
+        "user_agent": None,
+        "device_id": None,
+        "evidence": {},
+        "absence_reason": None,
+        "created_at": utcnow(),
+        **values,
+    }
 
     def write() -> Emargement:
-        emargement = Emargement(
-            organisation_id=org_id, slot_id=slot_id, trainee_id=trainee_id, **values
-        )
-        session.add(emargement)
-        session.flush()
+        new_id = session.connection().execute(_INSERT_EMARGEMENT, row).scalar_one()
+        emargement = Emargement(id=new_id, **row)
         payload = {
-            "emargement_id": emargement.id,
+            "emargement_id": new_id,
             "slot_id": slot_id,
             "trainee_id": trainee_id,
-            "method": emargement.method,
+            "method": row["method"],
             "record_sha256": evidence.record_digest(emargement),
-            "ip": emargement.ip_address,
+            "ip": row["ip_address"],
             **(log_extra or {}),
         }
-        evidence.append(session, org_id, "signin", payload, at=emargement.signed_at, chain=chain)
+        evidence.append(session, org_id, "signin", payload, at=row["signed_at"], chain=chain)
         return emargement
 
     try:
-        return logged_write(session, org_id, slot_id, write)
+        emargement = logged_write(
+            session, org_id, slot_id, write, month=local_day(slot.starts_at).replace(day=1)
+        )
     except IntegrityError:
         existing = find_emargement(session, slot_id, trainee_id)
         if existing is None:
             raise
         raise already_signed(existing) from None
+    make_transient_to_detached(emargement)
+    return emargement
 
 
 def can_run_slot(user: User, slot: Slot) -> bool:

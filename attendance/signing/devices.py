@@ -162,23 +162,31 @@ def bind_device(
     return device, issue_credential(session, device)
 
 
-def device_from_credential(session: Session, credential: str | None) -> Device:
-    """The bound phone behind the cookie; an unknown or unbound phone is refused."""
-    unknown = DomainError(
+def _unknown_device() -> DomainError:
+    return DomainError(
         "DEVICE_UNKNOWN",
         "Ce téléphone n'est pas enregistré : ouvrez d'abord le lien d'invitation reçu de "
         "l'organisme de formation.",
         status=401,
     )
+
+
+def credential_claims(session: Session, credential: str | None) -> dict:
+    """The claims of a genuine device cookie (no database read); refused as unknown."""
     if not credential:
-        raise unknown
+        raise _unknown_device()
     try:
-        _, claims = tokens.verify(session, credential, tokens.DEVICE)
+        return tokens.verify(session, credential, tokens.DEVICE)[1]
     except DomainError as exc:
-        raise unknown from exc
-    device = session.scalar(select(Device).where(Device.public_id == claims["sub"]))
+        raise _unknown_device() from exc
+
+
+def check_bound(device, claims: dict) -> None:
+    """``device`` (a Device, or a row with its ``organisation_id`` and ``revoked_at``; None
+    when no row has the credential's id) must be the phone the credential names, still
+    bound."""
     if device is None or device.organisation_id != claims.get("org"):
-        raise unknown
+        raise _unknown_device()
     if device.revoked_at is not None:
         raise DomainError(
             "DEVICE_NOT_BOUND",
@@ -186,6 +194,13 @@ def device_from_credential(session: Session, credential: str | None) -> Device:
             "ou l'organisme l'a retiré) : demandez un nouveau lien d'invitation.",
             status=403,
         )
+
+
+def device_from_credential(session: Session, credential: str | None) -> Device:
+    """The bound phone behind the cookie; an unknown or unbound phone is refused."""
+    claims = credential_claims(session, credential)
+    device = session.scalar(select(Device).where(Device.public_id == claims["sub"]))
+    check_bound(device, claims)
     return device
 
 

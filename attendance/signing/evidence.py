@@ -101,30 +101,28 @@ def _forget_heads(session, transaction) -> None:
         session.info.pop("evidence_heads", None)
 
 
-_HEAD = (EvidenceHead.organisation_id == bindparam("head_org")) & (
-    EvidenceHead.chain == bindparam("head_chain")
+_HEADS = EvidenceHead.__table__
+_HEAD = (_HEADS.c.organisation_id == bindparam("head_org")) & (
+    _HEADS.c.chain == bindparam("head_chain")
 )
-# Built once: a sign-in runs these on every request. No ORM synchronisation: no head is
-# ever loaded as an object on these paths.
+# Built once and run on the session's connection: a sign-in runs these on every request,
+# and no head is ever loaded as an object on these paths.
 _TAKE = (
-    update(EvidenceHead)
-    .where(_HEAD)
-    .values(seq=EvidenceHead.seq)
-    .returning(EvidenceHead.seq, EvidenceHead.last_hash)
-    .execution_options(synchronize_session=False)
+    update(_HEADS).where(_HEAD).values(seq=_HEADS.c.seq).returning(_HEADS.c.seq, _HEADS.c.last_hash)
 )
 _ADVANCE = (
-    update(EvidenceHead)
-    .where(_HEAD)
-    .values(seq=bindparam("new_seq"), last_hash=bindparam("new_hash"))
-    .execution_options(synchronize_session=False)
+    update(_HEADS).where(_HEAD).values(seq=bindparam("new_seq"), last_hash=bindparam("new_hash"))
 )
-_INSERT = insert(EvidenceEntry)
+_INSERT = insert(EvidenceEntry.__table__)
 
 
 def _take(session: Session, organisation_id: int, chain: str):
     """Lock an existing head and read it, in one statement (UPDATE … RETURNING)."""
-    return session.execute(_TAKE, {"head_org": organisation_id, "head_chain": chain}).one_or_none()
+    return (
+        session.connection()
+        .execute(_TAKE, {"head_org": organisation_id, "head_chain": chain})
+        .one_or_none()
+    )
 
 
 def lock_chain(session: Session, organisation_id: int, chain: str = ORGANISATION) -> None:
@@ -178,8 +176,9 @@ def append(
         "prev_hash": last_hash,
         "hash": digest,
     }
-    session.execute(_INSERT, values)
-    session.execute(
+    connection = session.connection()
+    connection.execute(_INSERT, values)
+    connection.execute(
         _ADVANCE,
         {"head_org": organisation_id, "head_chain": chain, "new_seq": seq, "new_hash": digest},
     )

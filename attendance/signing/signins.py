@@ -10,9 +10,10 @@ back, can still sign; the same page forwarded to another phone is a replay.
 
 import secrets
 from datetime import datetime, timedelta
+from types import SimpleNamespace
 
 from flask import current_app
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from attendance.errors import DomainError, NotFound
@@ -27,7 +28,12 @@ from attendance.signing.common import (
     refuse_if_validated,
     require_enrolled,
 )
-from attendance.signing.devices import device_from_credential, open_invitation
+from attendance.signing.devices import (
+    check_bound,
+    credential_claims,
+    device_from_credential,
+    open_invitation,
+)
 from attendance.signing.signature import decode_signature
 
 
@@ -48,14 +54,18 @@ def issue_slot_qr(
     return token, expires_at
 
 
+def _other_slot(slot_id: int) -> DomainError:
+    return DomainError(
+        "TOKEN_OTHER_SLOT",
+        "Ce code appartient à une autre séance : scannez le QR code de la séance en cours.",
+        {"slot_id": slot_id},
+        status=400,
+    )
+
+
 def _slot_for(session: Session, claims: dict, slot_id: int | None = None) -> Slot:
     if slot_id is not None and claims.get("slot") != slot_id:
-        raise DomainError(
-            "TOKEN_OTHER_SLOT",
-            "Ce code appartient à une autre séance : scannez le QR code de la séance en cours.",
-            {"slot_id": slot_id},
-            status=400,
-        )
+        raise _other_slot(slot_id)
     slot = session.get(Slot, claims.get("slot"))
     if slot is None:
         raise NotFound("séance")
@@ -121,6 +131,27 @@ def _check_ticket_device(claims: dict, device: Device) -> None:
         )
 
 
+# Built once: every phone sign-in reads its slot and its phone in this one statement.
+_PHONE_CONTEXT = (
+    select(
+        Slot.id,
+        Slot.organisation_id,
+        Slot.composante_id,
+        Slot.trainee_id,
+        Slot.starts_at,
+        Slot.ends_at,
+        Slot.validated_at,
+        Device.organisation_id.label("device_organisation_id"),
+        Device.trainee_id.label("device_trainee_id"),
+        Device.phone_id,
+        Device.revoked_at,
+    )
+    .select_from(Slot)
+    .outerjoin(Device, Device.public_id == bindparam("device"))
+    .where(Slot.id == bindparam("slot"))
+)
+
+
 def sign_with_phone(
     session: Session,
     slot_id: int,
@@ -129,38 +160,63 @@ def sign_with_phone(
     credential: str | None,
     client: Client,
 ) -> Emargement:
-    """QR sign-in: the bound phone's trainee signs the slot named by the code."""
+    """QR sign-in: the bound phone's trainee signs the slot named by the code. The checks
+    are those of ``open_slot_code`` (same order, same refusals), with the slot and the
+    phone read in one statement: this is the request a whole room sends at once."""
     kind, claims = tokens.verify(session, token, tokens.SLOT_QR, tokens.SIGNIN_TICKET)
-    slot = _slot_for(session, claims, slot_id)
-    device = device_from_credential(session, credential)
-    if device.organisation_id != slot.organisation_id:
+    if claims.get("slot") != slot_id:
+        raise _other_slot(slot_id)
+    try:
+        device_claims, refused = credential_claims(session, credential), None
+    except DomainError as error:
+        device_claims, refused = {}, error
+    context = (
+        session.connection()
+        .execute(_PHONE_CONTEXT, {"slot": slot_id, "device": device_claims.get("sub")})
+        .one_or_none()
+    )
+    if context is None:
+        raise NotFound("séance")
+    if context.organisation_id != claims.get("org"):
+        raise _other_organisation()
+    if refused is not None:
+        raise refused
+    phone = SimpleNamespace(
+        public_id=device_claims["sub"],
+        phone_id=context.phone_id,
+        organisation_id=context.device_organisation_id,
+        revoked_at=context.revoked_at,
+    )
+    check_bound(phone if context.device_trainee_id is not None else None, device_claims)
+    if phone.organisation_id != context.organisation_id:
         raise _other_organisation()
     if kind is tokens.SIGNIN_TICKET:
-        _check_ticket_device(claims, device)
-    refuse_if_validated(slot)
-    expected, existing_id = enrolment_and_record(session, slot, device.trainee_id)
+        _check_ticket_device(claims, phone)
+    refuse_if_validated(context)
+    trainee_id = context.device_trainee_id
+    expected, existing_id = enrolment_and_record(session, context, trainee_id)
     if not expected:
-        require_enrolled(session, slot, device.trainee_id)
+        require_enrolled(session, context, trainee_id)
     png = decode_signature(signature)
     qr_jti = claims.get("qr", claims["jti"])
     values = {
         "status": "present",
         "signed_at": client.now,
         "method": "qr",
-        "late_minutes": late_minutes(slot, client.now),
+        "late_minutes": late_minutes(context, client.now),
         "signature_png": png,
         "token_jti": qr_jti,
         "ip_address": client.ip,
         "user_agent": (client.user_agent or "")[:500],
-        "device_id": device.public_id,
-        "evidence": _phone_evidence(client, device, ticket_jti=claims["jti"]),
+        "device_id": phone.public_id,
+        "evidence": _phone_evidence(client, phone, ticket_jti=claims["jti"]),
     }
     return record_signin(
         session,
-        slot,
-        device.trainee_id,
+        context,
+        trainee_id,
         values,
-        {"device_id": device.public_id, "token_jti": qr_jti},
+        {"device_id": phone.public_id, "token_jti": qr_jti},
         existing_id=existing_id,
     )
 
