@@ -96,9 +96,19 @@ def _upsert(dialect: str):
     return statement
 
 
-_COUNTS = select(_COUNTERS.c.key, _COUNTERS.c.window, _COUNTERS.c.hits).where(
-    _COUNTERS.c.key.in_(bindparam("keys", expanding=True))
-)
+_COUNTS = {}  # number of keys -> the reading statement, built once
+
+
+def _counts_statement(n: int):
+    """``key IN (:k0, …)`` with a fixed number of keys: cached whole, unlike an expanding IN,
+    which is re-rendered on every execution."""
+    statement = _COUNTS.get(n)
+    if statement is None:
+        keys = [bindparam(f"k{i}") for i in range(n)]
+        statement = _COUNTS[n] = select(
+            _COUNTERS.c.key, _COUNTERS.c.window, _COUNTERS.c.hits
+        ).where(_COUNTERS.c.key.in_(keys))
+    return statement
 
 
 def _window(name: str) -> int:
@@ -132,7 +142,9 @@ def counts(keys: Iterable[tuple[str, str | None]]) -> dict[tuple[str, str], int]
     if not wanted:
         return {}
     found = {name_value: 0 for name_value in wanted.values()}
-    for key, window, hits in db.session.connection().execute(_COUNTS, {"keys": list(wanted)}):
+    statement = _counts_statement(len(wanted))
+    parameters = {f"k{i}": key for i, key in enumerate(wanted)}
+    for key, window, hits in db.session.connection().execute(statement, parameters):
         name, value = wanted[key]
         if window == _window(name):
             found[name, value] = hits

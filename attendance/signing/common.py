@@ -231,30 +231,37 @@ def logged_write(
     session: Session,
     organisation_id: int,
     slot_id: int | None,
-    write: Callable[[], object],
+    write: Callable[..., object],
     *,
     check_validated: bool = True,
     month: date | None = None,
+    before_lock: Callable[[], object] | None = None,
 ):
-    """Run ``write`` in a transaction that first takes the evidence chain lock (the slot's
-    chain, or the organisation's when ``slot_id`` is None), then commit. On SQLite the
-    write lock is taken before any read, so concurrent phones queue instead of failing.
-    The slot's validation (unless a correction after it) and its month's lock (R11, always)
-    are re-checked under the lock; ``month`` is the first day of the month the caller
-    believes the slot is in. A unique (slot, trainee) violation — two submissions
-    racing — becomes « déjà signé »; nothing else is stored. A row ``write`` returns stays
-    loaded after the commit (it holds what was just written), so answering with it does
-    not read it back."""
+    """Run ``write`` in a transaction holding the evidence chain lock (the slot's chain, or
+    the organisation's when ``slot_id`` is None), then commit. On SQLite the write lock is
+    taken before any read, so concurrent phones queue instead of failing. The slot's
+    validation (unless a correction after it) and its month's lock (R11, always) are
+    re-checked under the lock; ``month`` is the first day of the month the caller believes
+    the slot is in.
+
+    ``before_lock`` inserts what needs no lock (a new row) in the same transaction before
+    the lock is taken, and ``write`` receives its result: a room signing at once holds its
+    slot's chain only for the chain entry itself. A row ``write`` returns stays loaded
+    after the commit (it holds what was just written), so answering with it does not read
+    it back."""
     _close_reads(session)
     with sqlite_writer(session):
         try:
-            if slot_id is None:
-                evidence.lock_chain(session, organisation_id)
-            else:
-                evidence.lock_chain(session, organisation_id, evidence.slot_chain(slot_id))
-                _check_slot_under_lock(session, organisation_id, slot_id, check_validated, month)
             with attempts_counted_with(session):
-                result = write()
+                early = (before_lock(),) if before_lock else ()
+                if slot_id is None:
+                    evidence.lock_chain(session, organisation_id)
+                else:
+                    evidence.lock_chain(session, organisation_id, evidence.slot_chain(slot_id))
+                    _check_slot_under_lock(
+                        session, organisation_id, slot_id, check_validated, month
+                    )
+                result = write(*early)
                 loaded = _loaded_columns(result)
                 session.commit()
         except BaseException:
@@ -322,9 +329,12 @@ def record_signin(
         **values,
     }
 
-    def write() -> Emargement:
+    def insert() -> Emargement:
         new_id = session.connection().execute(_INSERT_EMARGEMENT, row).scalar_one()
-        emargement = Emargement(id=new_id, **row)
+        return Emargement(id=new_id, **row)
+
+    def write(emargement: Emargement) -> Emargement:
+        new_id = emargement.id
         payload = {
             "emargement_id": new_id,
             "slot_id": slot_id,
@@ -339,7 +349,12 @@ def record_signin(
 
     try:
         emargement = logged_write(
-            session, org_id, slot_id, write, month=local_day(slot.starts_at).replace(day=1)
+            session,
+            org_id,
+            slot_id,
+            write,
+            month=local_day(slot.starts_at).replace(day=1),
+            before_lock=insert,
         )
     except IntegrityError:
         existing = find_emargement(session, slot_id, trainee_id)

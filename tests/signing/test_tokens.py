@@ -167,6 +167,20 @@ def test_unknown_kid_and_garbage_are_refused(app):
     assert _code("") == "TOKEN_INVALID"
 
 
+@pytest.mark.parametrize(
+    "head",
+    [
+        "%%%",  # not base64
+        base64.urlsafe_b64encode(b"\xff\xfe").decode(),  # not UTF-8
+        _b64(["a", "list"]),  # JSON, not an object
+        _b64({"alg": "HS256", "typ": ["slot-qr+jwt"], "kid": "x"}),  # typ not a string
+    ],
+)
+def test_malformed_headers_are_refused_as_invalid(app, head):
+    payload, signature = _issue().split(".")[1:]
+    assert _code(f"{head}.{payload}.{signature}") == "TOKEN_INVALID"
+
+
 def test_key_rotation_keeps_codes_in_flight_and_signs_new_ones_with_the_new_key(app):
     before = _issue()
     old_kid = jwt.get_unverified_header(before)["kid"]
