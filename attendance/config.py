@@ -82,7 +82,10 @@ class Config:
         # Where declarations are pushed (the Region's system or any other); file export otherwise.
         self.DECLARATION_PUSH_URL = env.get("DECLARATION_PUSH_URL")
         self.DECLARATION_PUSH_TOKEN = env.get("DECLARATION_PUSH_TOKEN")
-        self.SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+        # No ping before each request (a round trip on every sign-in): a connection found dead
+        # fails its request with a 503 to retry, and the pool then drops every connection
+        # opened before (SQLAlchemy's optimistic disconnect handling).
+        self.SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": False}
         # Sign-in (attendance.signing): JWT algorithm for new keys, QR rotation, device cookie.
         self.SIGNING_ALG = env.get("SIGNING_ALG", "HS256")
         self.SIGNIN_QR_ROTATION_SECONDS = int(env.get("SIGNIN_QR_ROTATION_SECONDS", "15"))

@@ -99,7 +99,7 @@ def database_unreachable(error: Exception) -> bool:
 
 def _safe_rollback() -> None:
     """Roll back the request's transaction; when the connection is already dead the rollback
-    itself fails, and the pool discards the connection (pool_pre_ping re-checks the next)."""
+    itself fails, and the pool discards it and every connection opened before it."""
     try:
         db.session.rollback()
     except DBAPIError:

@@ -2,7 +2,8 @@
 
 Phones keep retrying with the same payload, as they do: during the outage they get a JSON
 503 (SERVICE_UNAVAILABLE, French message), never a 500; once the database is back the
-service recovers by itself (pool_pre_ping), every acknowledged sign-in is stored exactly
+service recovers by itself (the pool drops its dead connections after the first failure,
+with no ping before each request), every acknowledged sign-in is stored exactly
 once and the evidence chain is intact (nothing half-written)."""
 
 import json

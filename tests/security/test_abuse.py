@@ -200,10 +200,7 @@ def test_an_unreachable_database_gives_a_json_503_not_a_500(tmp_path):
             "SQLALCHEMY_DATABASE_URI": "postgresql+psycopg2://postgres@127.0.0.1:9/none",
             "SECRET_KEY": "test-secret-key-with-more-than-256-bits-of-entropy-0123456789",
             "INSTANCE_PATH": str(tmp_path),
-            "SQLALCHEMY_ENGINE_OPTIONS": {
-                "pool_pre_ping": True,
-                "connect_args": {"connect_timeout": 2},
-            },
+            "SQLALCHEMY_ENGINE_OPTIONS": {"connect_args": {"connect_timeout": 2}},
         }
     )
     client = down.test_client()
