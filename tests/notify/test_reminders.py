@@ -90,8 +90,10 @@ def test_two_overlapping_runs_never_send_twice(app, smtp):
         thread.join(60)
 
     assert errors == []
+    # How many claims each run lost to the other depends on timing (a run that reads the
+    # table after the other's claims skips them without a conflict); what must hold is that
+    # every reminder went out once, in all.
     assert sum(r.sent for r in reports) == 6
-    assert sum(r.taken_elsewhere for r in reports) == 6  # each saw the other's claims
     for trainee in group.late:
         assert len(smtp.to(trainee.email)) == 1
     assert len(smtp.received) == 6
