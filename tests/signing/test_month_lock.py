@@ -1,7 +1,9 @@
 """R11: once the month is validated, the sign-in paths refuse to change it too (409)."""
 
+import threading
+
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from attendance.extensions import db
 from attendance.models import Emargement, EmargementRevision, EvidenceEntry, MonthPeriod
@@ -93,3 +95,52 @@ def test_a_correction_after_slot_validation_is_refused_in_a_validated_month(clie
     assert response.status_code == 409, response.get_json()
     assert response.get_json()["code"] == "MONTH_VALIDATED"
     assert _count(EmargementRevision) == 0
+
+
+def test_a_signin_racing_a_month_validation_waits_for_it_and_is_refused(app, locked_room):
+    """The validation holds its month row (PostgreSQL row lock, SQLite write lock) while it
+    freezes the figures; a phone signing meanwhile must wait for it, then see « validé »,
+    not slip a record into the month being locked."""
+    room = locked_room
+    credential = bind_phone(room.trainee)
+    token, _ = issue_slot_qr(db.session, room.slot)
+    month = local_day(room.slot.starts_at).replace(day=1)
+    db.session.add(
+        MonthPeriod(
+            organisation_id=room.org.id,
+            purchase_order_id=room.composante.purchase_order_id,
+            month=month,
+            state="synchronised",
+            version=1,
+        )
+    )
+    db.session.commit()
+    entries = _count(EvidenceEntry)
+    validation = db.engine.connect()
+    validation.begin()
+    validation.execute(
+        update(MonthPeriod).where(MonthPeriod.month == month).values(state="validated")
+    )
+    answers = []
+    signature, slot_id = signature_data_url(), room.slot.id
+
+    def phone():
+        client = app.test_client()
+        client.set_cookie(DEVICE_COOKIE, credential)
+        response = client.post(
+            "/api/signins",
+            json={"slot_id": slot_id, "token": token, "signature": signature},
+        )
+        answers.append((response.status_code, response.get_json()["code"]))
+
+    signing = threading.Thread(target=phone)
+    signing.start()
+    signing.join(timeout=1.5)
+    try:
+        assert signing.is_alive(), f"the sign-in did not wait for the validation: {answers}"
+    finally:
+        validation.commit()
+        validation.close()
+        signing.join(timeout=30)
+    assert answers == [(409, "MONTH_VALIDATED")]
+    assert _count(Emargement) == 0 and _count(EvidenceEntry) == entries
