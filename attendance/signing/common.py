@@ -65,19 +65,23 @@ def slot_validated(slot_id: int) -> Conflict:
     )
 
 
+def _on_pathway(composante, organisation, day) -> tuple:
+    """Who is expected on a group slot: a pathway on the slot's composante that has started
+    and has not ended before the slot's day (values, or bind parameters)."""
+    return (
+        Pathway.composante_id == composante,
+        Pathway.organisation_id == organisation,
+        Pathway.entry_date <= day,
+        (Pathway.effective_exit_date.is_(None)) | (Pathway.effective_exit_date >= day),
+    )
+
+
 def _expected_statement(slot: Slot):
-    """Trainees expected on a group slot: a pathway on the slot's composante that has started
-    and has not ended before the slot's day."""
-    day = local_date(slot.starts_at)
+    """Trainees expected on a group slot (``_on_pathway``)."""
     return (
         select(Trainee)
         .join(Pathway, Pathway.trainee_id == Trainee.id)
-        .where(
-            Pathway.composante_id == slot.composante_id,
-            Pathway.organisation_id == slot.organisation_id,
-            Pathway.entry_date <= day,
-            (Pathway.effective_exit_date.is_(None)) | (Pathway.effective_exit_date >= day),
-        )
+        .where(*_on_pathway(slot.composante_id, slot.organisation_id, local_date(slot.starts_at)))
     )
 
 
@@ -120,10 +124,7 @@ def require_enrolled(session: Session, slot: Slot, trainee: Trainee | int) -> No
 _ENROLMENT_AND_RECORD = select(
     exists().where(
         Pathway.trainee_id == bindparam("trainee"),
-        Pathway.composante_id == bindparam("composante"),
-        Pathway.organisation_id == bindparam("org"),
-        Pathway.entry_date <= bindparam("day"),
-        (Pathway.effective_exit_date.is_(None)) | (Pathway.effective_exit_date >= bindparam("day")),
+        *_on_pathway(bindparam("composante"), bindparam("org"), bindparam("day")),
     ),
     select(Emargement.id)
     .where(Emargement.slot_id == bindparam("slot"), Emargement.trainee_id == bindparam("trainee"))
@@ -132,8 +133,8 @@ _ENROLMENT_AND_RECORD = select(
 
 
 def enrolment_and_record(session: Session, slot, trainee_id: int) -> tuple[bool, int | None]:
-    """In one statement: is the trainee expected on the slot (the same rule as
-    ``_expected_statement``), and the id of their record for it if they already have one.
+    """In one statement: is the trainee expected on the slot (``_on_pathway``), and the id
+    of their record for it if they already have one.
     ``slot`` is a Slot or a row with its columns."""
     expected, record = (
         session.connection()
