@@ -151,22 +151,13 @@ def counts(keys: Iterable[tuple[str, str | None]]) -> dict[tuple[str, str], int]
     return found
 
 
-def count(name: str, value: str) -> int:
-    return counts([(name, value)]).get((name, value), 0)
-
-
 def _retry_after(name: str) -> int:
     _, seconds = _limit(name)
     return seconds - int(time.time()) % seconds
 
 
-def check(name: str, value: str | None) -> None:
-    """Refuse (429) when ``value`` already used its quota under ``name``."""
-    if value and count(name, value) >= _limit(name)[0]:
-        raise TooManyRequests(_retry_after(name))
-
-
-def _refuse_over_quota(keys: list[tuple[str, str | None]]) -> None:
+def refuse_over_quota(keys: Iterable[tuple[str, str | None]]) -> None:
+    """Refuse (429) when any (limit, value) already used its quota: one read for all."""
     for (name, _value), hits in counts(keys).items():
         if hits >= _limit(name)[0]:
             raise TooManyRequests(_retry_after(name))
@@ -216,7 +207,7 @@ def rate_limited(attempts: Keys | None = None, failures: Keys | None = None):
                 return view(*args, **kwargs)
             attempt_keys = [(n, v) for n, v in (attempts() if attempts else ()) if v]
             failure_keys = list(failures()) if failures else []
-            _refuse_over_quota(attempt_keys + failure_keys)
+            refuse_over_quota(attempt_keys + failure_keys)
             session = db.session
             session.info[_DEFERRED] = attempt_keys
             try:
@@ -250,8 +241,7 @@ def login_guarded(authenticate: Callable, email: str | None):
     if not _enabled():
         return authenticate()
     keys = login_keys(email)
-    for name, value in keys:
-        check(name, value)
+    refuse_over_quota(keys)
     try:
         return authenticate()
     except DomainError as error:

@@ -96,13 +96,10 @@ def open_slot_code(
 ) -> tuple[Slot, Device, str]:
     """A scanned QR code opened on a phone: the slot, the phone, and a ticket for the page."""
     now = now or utcnow()
-    kind, claims = tokens.verify(session, token, tokens.SLOT_QR, tokens.SIGNIN_TICKET)
-    slot = _slot_for(session, claims, slot_id)
-    device = device_from_credential(session, credential)
-    if device.organisation_id != slot.organisation_id:
-        raise _other_organisation()
+    kind, claims, context, phone = _scanned_code(session, token, credential, slot_id)
+    slot = session.get(Slot, context.id)
+    device = session.scalar(select(Device).where(Device.public_id == phone.public_id))
     if kind is tokens.SIGNIN_TICKET:
-        _check_ticket_device(claims, device)
         return slot, device, token
     require_enrolled(session, slot, device.trainee)
     expires_at = max(slot.ends_at, now) + timedelta(minutes=10)
@@ -152,19 +149,14 @@ _PHONE_CONTEXT = (
 )
 
 
-def sign_with_phone(
-    session: Session,
-    slot_id: int,
-    token: str,
-    signature: str | None,
-    credential: str | None,
-    client: Client,
-) -> Emargement:
-    """QR sign-in: the bound phone's trainee signs the slot named by the code. The checks
-    are those of ``open_slot_code`` (same order, same refusals), with the slot and the
-    phone read in one statement: this is the request a whole room sends at once."""
+def _scanned_code(session: Session, token: str, credential: str | None, slot_id: int | None):
+    """The checks of a slot code opened on a phone, in this order: a genuine slot QR code
+    or page ticket, for this slot, of the slot's organisation; a bound phone of that
+    organisation; a ticket opened on this very phone. The slot and the phone are read in one
+    statement (a whole room sends these at once). Returns the token's kind and claims, the
+    slot's row and the phone."""
     kind, claims = tokens.verify(session, token, tokens.SLOT_QR, tokens.SIGNIN_TICKET)
-    if claims.get("slot") != slot_id:
+    if slot_id is not None and claims.get("slot") != slot_id:
         raise _other_slot(slot_id)
     try:
         device_claims, refused = credential_claims(session, credential), None
@@ -172,7 +164,7 @@ def sign_with_phone(
         device_claims, refused = {}, error
     context = (
         session.connection()
-        .execute(_PHONE_CONTEXT, {"slot": slot_id, "device": device_claims.get("sub")})
+        .execute(_PHONE_CONTEXT, {"slot": claims.get("slot"), "device": device_claims.get("sub")})
         .one_or_none()
     )
     if context is None:
@@ -192,6 +184,19 @@ def sign_with_phone(
         raise _other_organisation()
     if kind is tokens.SIGNIN_TICKET:
         _check_ticket_device(claims, phone)
+    return kind, claims, context, phone
+
+
+def sign_with_phone(
+    session: Session,
+    slot_id: int,
+    token: str,
+    signature: str | None,
+    credential: str | None,
+    client: Client,
+) -> Emargement:
+    """QR sign-in: the bound phone's trainee signs the slot named by the code."""
+    _, claims, context, phone = _scanned_code(session, token, credential, slot_id)
     refuse_if_validated(context)
     trainee_id = context.device_trainee_id
     expected, existing_id = enrolment_and_record(session, context, trainee_id)
