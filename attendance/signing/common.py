@@ -6,7 +6,7 @@ from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 from flask import current_app
-from sqlalchemy import bindparam, exists, insert, inspect, select
+from sqlalchemy import bindparam, exists, func, insert, inspect, select, true
 from sqlalchemy.exc import IntegrityError, NoInspectionAvailable
 from sqlalchemy.orm import Session, make_transient_to_detached
 from sqlalchemy.orm.attributes import set_committed_value
@@ -200,13 +200,21 @@ def _check_slot_under_lock(
 ) -> None:
     """Re-read, under the chain lock and in one statement, the slot's validation and the
     state of the month it starts in (``month``: the caller's guess, from the slot it read
-    earlier). R11 is checked for the month the slot starts in now, so a slot moved meanwhile
-    is checked against its new month."""
+    earlier)."""
     state = (
         session.connection()
         .execute(_SLOT_STATE, {"slot": slot_id, "org": organisation_id, "month": month})
         .one()
     )
+    _judge_slot_state(session, organisation_id, slot_id, check_validated, month, state)
+
+
+def _judge_slot_state(
+    session: Session, organisation_id: int, slot_id: int, check_validated: bool, month, state
+) -> None:
+    """Refuse a validated slot (unless ``check_validated`` is off) or month (R11). R11 is
+    checked for the month the slot starts in now, so a slot moved meanwhile is checked
+    against its new month."""
     if check_validated and state.validated_at is not None:
         raise slot_validated(slot_id)
     actual = local_day(state.starts_at).replace(day=1)
@@ -214,6 +222,90 @@ def _check_slot_under_lock(
         ensure_open(session, organisation_id, state.purchase_order_id, [actual])
     elif state.month_state == "validated":
         raise month_validated(actual, state.purchase_order_id)
+
+
+_INSERTS = {}  # table -> INSERT … RETURNING id, built once
+_INSERT_LOCK_CHECK = {}  # (table, columns) -> the PostgreSQL statement below, built once
+
+
+def _insert_returning_id(table):
+    statement = _INSERTS.get(table)
+    if statement is None:
+        statement = _INSERTS[table] = insert(table).returning(table.c.id)
+    return statement
+
+
+def _insert_lock_check(table, columns: tuple[str, ...]):
+    """PostgreSQL, one statement: insert the new row, then (it needs the row) lock the
+    slot's chain, then read the slot FOR SHARE and its month's state. A locking read sees
+    the slot as last committed even though the statement's snapshot is older than the wait
+    for the chain, so a validation that held the chain is seen. Locks are taken in
+    ``logged_write``'s order: chain, then slot, then month. No row when the chain has no
+    head yet (the slot's first entry)."""
+    key = table, columns
+    statement = _INSERT_LOCK_CHECK.get(key)
+    if statement is None:
+        new = (
+            insert(table)
+            .values({name: bindparam(f"r_{name}", type_=table.c[name].type) for name in columns})
+            .returning(table.c.id, table.c.organisation_id)
+            .cte("new_row")
+        )
+        head = evidence.head_locked_after(new)
+        statement = _INSERT_LOCK_CHECK[key] = (
+            select(
+                new.c.id,
+                head.c.seq,
+                head.c.last_hash,
+                Slot.validated_at,
+                Slot.starts_at,
+                Composante.purchase_order_id,
+                _MONTH_STATE,
+            )
+            .select_from(new)
+            .join(head, true())
+            .join(Slot, Slot.id == bindparam("slot"))
+            .join(Composante, Composante.id == Slot.composante_id)
+            .with_for_update(read=True, of=Slot)
+        )
+    return statement
+
+
+def _lock_and_check(
+    session: Session,
+    organisation_id: int,
+    slot_id: int | None,
+    check_validated: bool,
+    month: date | None,
+    new_row: tuple | None,
+) -> int | None:
+    """Insert ``new_row`` (if any), lock the chain, re-check the slot; returns the new id."""
+    connection = session.connection()
+    new_id = None
+    if new_row is not None:
+        table, values = new_row
+        if slot_id is not None and connection.dialect.name == "postgresql":
+            chain = evidence.slot_chain(slot_id)
+            parameters = {f"r_{name}": value for name, value in values.items()}
+            parameters["head_chain"] = chain
+            parameters |= {"slot": slot_id, "org": organisation_id, "month": month}
+            statement = _insert_lock_check(table, tuple(values))
+            state = connection.execute(statement, parameters).one_or_none()
+            if state is not None:
+                evidence.held(session, organisation_id, chain, state.seq, state.last_hash)
+                _judge_slot_state(session, organisation_id, slot_id, check_validated, month, state)
+                return state.id
+            # The slot's first entry: the row is in, its chain is opened below.
+            sequence = func.pg_get_serial_sequence(table.name, "id")
+            new_id = connection.execute(select(func.currval(sequence))).scalar_one()
+        else:
+            new_id = connection.execute(_insert_returning_id(table), values).scalar_one()
+    if slot_id is None:
+        evidence.lock_chain(session, organisation_id)
+    else:
+        evidence.lock_chain(session, organisation_id, evidence.slot_chain(slot_id))
+        _check_slot_under_lock(session, organisation_id, slot_id, check_validated, month)
+    return new_id
 
 
 def _close_reads(session: Session) -> None:
@@ -236,7 +328,7 @@ def logged_write(
     *,
     check_validated: bool = True,
     month: date | None = None,
-    before_lock: Callable[[], object] | None = None,
+    new_row: tuple | None = None,
 ):
     """Run ``write`` in a transaction holding the evidence chain lock (the slot's chain, or
     the organisation's when ``slot_id`` is None), then commit. On SQLite the write lock is
@@ -245,24 +337,19 @@ def logged_write(
     re-checked under the lock; ``month`` is the first day of the month the caller believes
     the slot is in.
 
-    ``before_lock`` inserts what needs no lock (a new row) in the same transaction before
-    the lock is taken, and ``write`` receives its result: a room signing at once holds its
-    slot's chain only for the chain entry itself. A row ``write`` returns stays loaded
-    after the commit (it holds what was just written), so answering with it does not read
-    it back."""
+    ``new_row`` is ``(table, values)``: a row inserted in the same transaction *before*
+    the lock is taken, whose id ``write`` receives. A room signing at once holds its slot's
+    chain only for the chain entry itself; on PostgreSQL the row, the lock and the re-check
+    are one statement. A row ``write`` returns stays loaded after the commit (it holds what
+    was just written), so answering with it does not read it back."""
     _close_reads(session)
     with sqlite_writer(session):
         try:
             with attempts_counted_with(session):
-                early = (before_lock(),) if before_lock else ()
-                if slot_id is None:
-                    evidence.lock_chain(session, organisation_id)
-                else:
-                    evidence.lock_chain(session, organisation_id, evidence.slot_chain(slot_id))
-                    _check_slot_under_lock(
-                        session, organisation_id, slot_id, check_validated, month
-                    )
-                result = write(*early)
+                new_id = _lock_and_check(
+                    session, organisation_id, slot_id, check_validated, month, new_row
+                )
+                result = write(new_id) if new_row is not None else write()
                 loaded = _loaded_columns(result)
                 session.commit()
         except BaseException:
@@ -286,9 +373,6 @@ def _loaded_columns(instance) -> dict | None:
         for attr in state.mapper.column_attrs
         if attr.key in state.dict
     }
-
-
-_INSERT_EMARGEMENT = insert(Emargement.__table__).returning(Emargement.__table__.c.id)
 
 
 def record_signin(
@@ -330,12 +414,8 @@ def record_signin(
         **values,
     }
 
-    def insert() -> Emargement:
-        new_id = session.connection().execute(_INSERT_EMARGEMENT, row).scalar_one()
-        return Emargement(id=new_id, **row)
-
-    def write(emargement: Emargement) -> Emargement:
-        new_id = emargement.id
+    def write(new_id: int) -> Emargement:
+        emargement = Emargement(id=new_id, **row)
         payload = {
             "emargement_id": new_id,
             "slot_id": slot_id,
@@ -355,7 +435,7 @@ def record_signin(
             slot_id,
             write,
             month=local_day(slot.starts_at).replace(day=1),
-            before_lock=insert,
+            new_row=(Emargement.__table__, row),
         )
     except IntegrityError:
         existing = find_emargement(session, slot_id, trainee_id)

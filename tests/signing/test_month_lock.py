@@ -1,14 +1,24 @@
 """R11: once the month is validated, the sign-in paths refuse to change it too (409)."""
 
 import threading
+from datetime import UTC, datetime
 
 import pytest
 from sqlalchemy import func, select, update
+from sqlalchemy.orm import Session
 
 from attendance.extensions import db
-from attendance.models import Emargement, EmargementRevision, EvidenceEntry, MonthPeriod
+from attendance.models import (
+    Emargement,
+    EmargementRevision,
+    EvidenceEntry,
+    MonthPeriod,
+    Slot,
+)
 from attendance.months.lock import local_day
+from attendance.signing import evidence
 from attendance.signing.devices import DEVICE_COOKIE
+from attendance.signing.evidence import slot_chain
 from attendance.signing.signins import issue_slot_qr
 from tests.factories import token_for
 from tests.signing.helpers import bind_phone, make_room, signature_data_url
@@ -97,13 +107,67 @@ def test_a_correction_after_slot_validation_is_refused_in_a_validated_month(clie
     assert _count(EmargementRevision) == 0
 
 
-def test_a_signin_racing_a_month_validation_waits_for_it_and_is_refused(app, locked_room):
+def _sign(app, credential, token, slot_id, signature, answers) -> None:
+    client = app.test_client()
+    client.set_cookie(DEVICE_COOKIE, credential)
+    response = client.post(
+        "/api/signins", json={"slot_id": slot_id, "token": token, "signature": signature}
+    )
+    answers.append((response.status_code, response.get_json().get("code")))
+
+
+def _race(app, room, hold) -> tuple[list, int, int]:
+    """``hold(connection)`` takes what a validation holds, in a transaction left open while
+    a phone signs; returns the phone's answers, and the records and sign-in entries it
+    left."""
+    credential = bind_phone(room.trainee)
+    token, _ = issue_slot_qr(db.session, room.slot)
+    records, entries = _count(Emargement), _signin_entries()
+    validation = db.engine.connect()
+    validation.begin()
+    hold(validation)
+    answers = []
+    signing = threading.Thread(
+        target=_sign,
+        args=(app, credential, token, room.slot.id, signature_data_url(), answers),
+    )
+    signing.start()
+    signing.join(timeout=1.5)
+    try:
+        assert signing.is_alive(), f"the sign-in did not wait for the validation: {answers}"
+    finally:
+        validation.commit()
+        validation.close()
+        signing.join(timeout=30)
+    return answers, _count(Emargement) - records, _signin_entries() - entries
+
+
+def _signin_entries() -> int:
+    db.session.expire_all()
+    return db.session.scalar(
+        select(func.count()).select_from(EvidenceEntry).where(EvidenceEntry.kind == "signin")
+    )
+
+
+def _open_chain(app, room) -> None:
+    """Another trainee signs first, so the slot's chain already has its head (the sign-in
+    then inserts, locks and re-checks in one statement on PostgreSQL)."""
+    answers = []
+    token, _ = issue_slot_qr(db.session, room.slot)
+    _sign(app, bind_phone(room.trainees[1]), token, room.slot.id, signature_data_url(), answers)
+    assert answers == [(201, None)]
+
+
+@pytest.mark.parametrize("chain_open", [False, True], ids=["first-signin", "chain-open"])
+def test_a_signin_racing_a_month_validation_waits_for_it_and_is_refused(
+    app, locked_room, chain_open
+):
     """The validation holds its month row (PostgreSQL row lock, SQLite write lock) while it
     freezes the figures; a phone signing meanwhile must wait for it, then see « validé »,
     not slip a record into the month being locked."""
     room = locked_room
-    credential = bind_phone(room.trainee)
-    token, _ = issue_slot_qr(db.session, room.slot)
+    if chain_open:
+        _open_chain(app, room)
     month = local_day(room.slot.starts_at).replace(day=1)
     db.session.add(
         MonthPeriod(
@@ -115,32 +179,37 @@ def test_a_signin_racing_a_month_validation_waits_for_it_and_is_refused(app, loc
         )
     )
     db.session.commit()
-    entries = _count(EvidenceEntry)
-    validation = db.engine.connect()
-    validation.begin()
-    validation.execute(
-        update(MonthPeriod).where(MonthPeriod.month == month).values(state="validated")
-    )
-    answers = []
-    signature, slot_id = signature_data_url(), room.slot.id
 
-    def phone():
-        client = app.test_client()
-        client.set_cookie(DEVICE_COOKIE, credential)
-        response = client.post(
-            "/api/signins",
-            json={"slot_id": slot_id, "token": token, "signature": signature},
+    def hold(validation):
+        validation.execute(
+            update(MonthPeriod).where(MonthPeriod.month == month).values(state="validated")
         )
-        answers.append((response.status_code, response.get_json()["code"]))
 
-    signing = threading.Thread(target=phone)
-    signing.start()
-    signing.join(timeout=1.5)
-    try:
-        assert signing.is_alive(), f"the sign-in did not wait for the validation: {answers}"
-    finally:
-        validation.commit()
-        validation.close()
-        signing.join(timeout=30)
+    answers, records, entries = _race(app, room, hold)
     assert answers == [(409, "MONTH_VALIDATED")]
-    assert _count(Emargement) == 0 and _count(EvidenceEntry) == entries
+    assert records == 0 and entries == 0
+
+
+@pytest.mark.parametrize("chain_open", [False, True], ids=["first-signin", "chain-open"])
+def test_a_signin_racing_the_slot_validation_waits_for_it_and_is_refused(
+    app, locked_room, chain_open
+):
+    """The trainer's validation holds the slot's chain while it marks the absent and locks
+    the slot; a phone signing meanwhile waits for the chain, then must see the slot as
+    validated (the re-check reads it as committed, not as it was when the phone's
+    statement began)."""
+    room = locked_room
+    if chain_open:
+        _open_chain(app, room)
+
+    def hold(validation):
+        # What the roster's validation does first: its logged write takes the slot's chain
+        # (opening it when the slot has none yet), then locks the slot.
+        evidence.lock_chain(Session(bind=validation), room.org.id, slot_chain(room.slot.id))
+        validation.execute(
+            update(Slot).where(Slot.id == room.slot.id).values(validated_at=datetime.now(UTC))
+        )
+
+    answers, records, entries = _race(app, room, hold)
+    assert answers == [(409, "SLOT_VALIDATED")]
+    assert records == 0 and entries == 0
