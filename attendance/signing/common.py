@@ -6,7 +6,7 @@ from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 from flask import current_app
-from sqlalchemy import bindparam, exists, func, insert, inspect, select, true
+from sqlalchemy import Date, bindparam, cast, exists, func, insert, inspect, select, true
 from sqlalchemy.exc import IntegrityError, NoInspectionAvailable
 from sqlalchemy.orm import Session, make_transient_to_detached
 from sqlalchemy.orm.attributes import set_committed_value
@@ -132,24 +132,47 @@ _ENROLMENT_AND_RECORD = select(
 )
 
 
+def enrolment_columns(trainee) -> tuple:
+    """PostgreSQL: ``enrolment_and_record``'s two answers as columns (``on_pathway``,
+    ``record_id``) of a statement that reads ``Slot``, for the trainee column ``trainee``,
+    so a sign-in reads them with its slot. Needs the ``tz`` parameter (``TIMEZONE``);
+    SQLite cannot tell a local day, so it runs the separate statement."""
+    day = cast(func.timezone(bindparam("tz"), Slot.starts_at), Date)
+    return (
+        exists()
+        .where(
+            Pathway.trainee_id == trainee,
+            *_on_pathway(Slot.composante_id, Slot.organisation_id, day),
+        )
+        .label("on_pathway"),
+        select(Emargement.id)
+        .where(Emargement.slot_id == Slot.id, Emargement.trainee_id == trainee)
+        .scalar_subquery()
+        .label("record_id"),
+    )
+
+
 def enrolment_and_record(session: Session, slot, trainee_id: int) -> tuple[bool, int | None]:
     """In one statement: is the trainee expected on the slot (``_on_pathway``), and the id
-    of their record for it if they already have one.
-    ``slot`` is a Slot or a row with its columns."""
-    expected, record = (
-        session.connection()
-        .execute(
-            _ENROLMENT_AND_RECORD,
-            {
-                "trainee": trainee_id,
-                "slot": slot.id,
-                "composante": slot.composante_id,
-                "org": slot.organisation_id,
-                "day": local_date(slot.starts_at),
-            },
+    of their record for it if they already have one. ``slot`` is a Slot or a row with its
+    columns; a row that carries ``enrolment_columns`` answers without a statement."""
+    if "on_pathway" in getattr(slot, "_fields", ()):
+        expected, record = slot.on_pathway, slot.record_id
+    else:
+        expected, record = (
+            session.connection()
+            .execute(
+                _ENROLMENT_AND_RECORD,
+                {
+                    "trainee": trainee_id,
+                    "slot": slot.id,
+                    "composante": slot.composante_id,
+                    "org": slot.organisation_id,
+                    "day": local_date(slot.starts_at),
+                },
+            )
+            .one()
         )
-        .one()
-    )
     if slot.trainee_id is not None:
         expected = slot.trainee_id == trainee_id
     return bool(expected), record

@@ -23,6 +23,7 @@ from attendance.signing import tokens
 from attendance.signing.common import (
     Client,
     enrolment_and_record,
+    enrolment_columns,
     late_minutes,
     record_signin,
     refuse_if_validated,
@@ -147,6 +148,8 @@ _PHONE_CONTEXT = (
     .outerjoin(Device, Device.public_id == bindparam("device"))
     .where(Slot.id == bindparam("slot"))
 )
+# PostgreSQL also reads the trainee's enrolment and existing record (``enrolment_columns``).
+_PHONE_CONTEXT_PG = _PHONE_CONTEXT.add_columns(*enrolment_columns(Device.trainee_id))
 
 
 def _scanned_code(session: Session, token: str, credential: str | None, slot_id: int | None):
@@ -162,11 +165,14 @@ def _scanned_code(session: Session, token: str, credential: str | None, slot_id:
         device_claims, refused = credential_claims(session, credential), None
     except DomainError as error:
         device_claims, refused = {}, error
-    context = (
-        session.connection()
-        .execute(_PHONE_CONTEXT, {"slot": claims.get("slot"), "device": device_claims.get("sub")})
-        .one_or_none()
-    )
+    connection = session.connection()
+    parameters = {"slot": claims.get("slot"), "device": device_claims.get("sub")}
+    if connection.dialect.name == "postgresql":
+        statement = _PHONE_CONTEXT_PG
+        parameters["tz"] = current_app.config["TIMEZONE"]
+    else:
+        statement = _PHONE_CONTEXT
+    context = connection.execute(statement, parameters).one_or_none()
     if context is None:
         raise NotFound("séance")
     if context.organisation_id != claims.get("org"):

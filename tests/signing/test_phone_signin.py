@@ -13,6 +13,7 @@ from sqlalchemy import func, select
 
 from attendance.extensions import db
 from attendance.models import Device, Emargement, EvidenceEntry
+from attendance.months.lock import local_day
 from attendance.signing import tokens
 from attendance.signing.devices import DEVICE_COOKIE
 from attendance.signing.signature import decode_signature
@@ -262,3 +263,38 @@ def test_missing_fields_get_french_validation_errors(client, room, phone):
 
 def test_decode_signature_accepts_bare_base64(app):
     assert decode_signature(base64.b64encode(signature_png()).decode()) == signature_png()
+
+
+@pytest.mark.parametrize(
+    ("entry", "exit", "expected"),
+    [
+        (0, None, 201),  # enters on the slot's day
+        (1, None, "NOT_ENROLLED"),  # enters the day after
+        (-30, 0, 201),  # leaves on the slot's day
+        (-30, -1, "NOT_ENROLLED"),  # left the day before
+    ],
+    ids=["enters-that-day", "enters-after", "leaves-that-day", "left-before"],
+)
+def test_the_pathway_is_judged_on_the_slot_s_local_day(client, room, entry, exit, expected):
+    """Who is expected is read with the slot (PostgreSQL) or on its own (SQLite): both give
+    the same answer at the edges of a pathway, counted in days of France."""
+    from tests.factories import gen_pathway, gen_trainee
+
+    day = local_day(room.slot.starts_at)
+    trainee = gen_trainee(room.org)
+    pathway = gen_pathway(
+        trainee,
+        room.composante,
+        entry_date=day + timedelta(days=entry),
+        planned_exit_date=day + timedelta(days=60),
+    )
+    if exit is not None:
+        pathway.effective_exit_date = day + timedelta(days=exit)
+    db.session.commit()
+    credential = bind_phone(trainee)
+    if expected == 201:
+        response = _sign(client, room.slot.id, _qr(room.slot), credential)
+        assert response.status_code == 201, response.get_json()
+        assert response.get_json()["trainee_id"] == trainee.id
+    else:
+        _refused(client, room, _qr(room.slot), credential, expected, 403)
