@@ -248,7 +248,7 @@ def _judge_slot_state(
 
 
 _INSERTS = {}  # table -> INSERT … RETURNING id, built once
-_INSERT_LOCK_CHECK = {}  # (table, columns) -> the PostgreSQL statement below, built once
+_LOCK_INSERT_CHECK = {}  # (table, columns) -> the PostgreSQL statement below, built once
 
 
 def _insert_returning_id(table):
@@ -258,24 +258,21 @@ def _insert_returning_id(table):
     return statement
 
 
-def _insert_lock_check(table, columns: tuple[str, ...]):
-    """PostgreSQL, one statement: insert the new row, then (it needs the row) lock the
-    slot's chain, then read the slot FOR SHARE and its month's state. A locking read sees
-    the slot as last committed even though the statement's snapshot is older than the wait
-    for the chain, so a validation that held the chain is seen. Locks are taken in
-    ``logged_write``'s order: chain, then slot, then month. No row when the chain has no
-    head yet (the slot's first entry)."""
+def _lock_insert_check(table, columns: tuple[str, ...]):
+    """PostgreSQL, one statement: lock the slot's chain, then (it needs the head) insert
+    the new row, then read the slot FOR SHARE and its month's state FOR SHARE. A locking
+    read sees the slot as last committed even though the statement's snapshot is older than
+    the wait for the chain, so a validation that held the chain is seen. No row, and
+    nothing inserted, when the chain has no head yet (the slot's first entry)."""
     key = table, columns
-    statement = _INSERT_LOCK_CHECK.get(key)
+    statement = _LOCK_INSERT_CHECK.get(key)
     if statement is None:
-        new = (
-            insert(table)
-            .values({name: bindparam(f"r_{name}", type_=table.c[name].type) for name in columns})
-            .returning(table.c.id, table.c.organisation_id)
-            .cte("new_row")
-        )
-        head = evidence.head_locked_after(new)
-        statement = _INSERT_LOCK_CHECK[key] = (
+        head = evidence.head_cte()
+        values = select(
+            *(bindparam(f"r_{name}", type_=table.c[name].type) for name in columns)
+        ).select_from(head)
+        new = insert(table).from_select(columns, values).returning(table.c.id).cte("new_row")
+        statement = _LOCK_INSERT_CHECK[key] = (
             select(
                 new.c.id,
                 head.c.seq,
@@ -285,8 +282,8 @@ def _insert_lock_check(table, columns: tuple[str, ...]):
                 Composante.purchase_order_id,
                 _MONTH_STATE,
             )
-            .select_from(new)
-            .join(head, true())
+            .select_from(head)
+            .join(new, true())
             .join(Slot, Slot.id == bindparam("slot"))
             .join(Composante, Composante.id == Slot.composante_id)
             .with_for_update(read=True, of=Slot)
@@ -302,33 +299,34 @@ def _lock_and_check(
     month: date | None,
     new_row: tuple | None,
 ) -> int | None:
-    """Insert ``new_row`` (if any), lock the chain, re-check the slot; returns the new id."""
+    """Lock the chain, re-check the slot, insert ``new_row`` (if any); returns its id.
+
+    The row goes in only once the chain is held: a validation holding the chain inserts the
+    absent trainees' rows, and one of them meeting a sign-in's uncommitted row on the
+    unique (slot, trainee) index would deadlock with it."""
     connection = session.connection()
-    new_id = None
-    if new_row is not None:
+    if new_row is not None and slot_id is not None and connection.dialect.name == "postgresql":
         table, values = new_row
-        if slot_id is not None and connection.dialect.name == "postgresql":
-            chain = evidence.slot_chain(slot_id)
-            parameters = {f"r_{name}": value for name, value in values.items()}
-            parameters["head_chain"] = chain
-            parameters |= {"slot": slot_id, "org": organisation_id, "month": month}
-            statement = _insert_lock_check(table, tuple(values))
-            state = connection.execute(statement, parameters).one_or_none()
-            if state is not None:
-                evidence.held(session, organisation_id, chain, state.seq, state.last_hash)
-                _judge_slot_state(session, organisation_id, slot_id, check_validated, month, state)
-                return state.id
-            # The slot's first entry: the row is in, its chain is opened below.
-            sequence = func.pg_get_serial_sequence(table.name, "id")
-            new_id = connection.execute(select(func.currval(sequence))).scalar_one()
-        else:
-            new_id = connection.execute(_insert_returning_id(table), values).scalar_one()
+        chain = evidence.slot_chain(slot_id)
+        parameters = {f"r_{name}": value for name, value in values.items()}
+        parameters |= {"head_org": organisation_id, "head_chain": chain}
+        parameters |= {"slot": slot_id, "org": organisation_id, "month": month}
+        statement = _lock_insert_check(table, tuple(values))
+        state = connection.execute(statement, parameters).one_or_none()
+        if state is not None:
+            evidence.held(session, organisation_id, chain, state.seq, state.last_hash)
+            _judge_slot_state(session, organisation_id, slot_id, check_validated, month, state)
+            return state.id
+        # Nothing inserted (the slot's first entry opens its chain): one step at a time.
     if slot_id is None:
         evidence.lock_chain(session, organisation_id)
     else:
         evidence.lock_chain(session, organisation_id, evidence.slot_chain(slot_id))
         _check_slot_under_lock(session, organisation_id, slot_id, check_validated, month)
-    return new_id
+    if new_row is None:
+        return None
+    table, values = new_row
+    return connection.execute(_insert_returning_id(table), values).scalar_one()
 
 
 def _close_reads(session: Session) -> None:
@@ -360,11 +358,12 @@ def logged_write(
     re-checked under the lock; ``month`` is the first day of the month the caller believes
     the slot is in.
 
-    ``new_row`` is ``(table, values)``: a row inserted in the same transaction *before*
-    the lock is taken, whose id ``write`` receives. A room signing at once holds its slot's
-    chain only for the chain entry itself; on PostgreSQL the row, the lock and the re-check
-    are one statement. A row ``write`` returns stays loaded after the commit (it holds what
-    was just written), so answering with it does not read it back."""
+    ``new_row`` is ``(table, values)``: a row inserted under the lock, once the slot is
+    re-checked, whose id ``write`` receives. On PostgreSQL the lock, the row and the
+    re-check are one statement, so a room signing at once holds its slot's chain for two
+    round trips (that statement and the entry's) and the commit. A row ``write`` returns
+    stays loaded after the commit (it holds what was just written), so answering with it
+    does not read it back."""
     _close_reads(session)
     with sqlite_writer(session):
         try:

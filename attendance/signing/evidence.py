@@ -125,26 +125,15 @@ _APPEND_PG = _ADVANCE.add_cte(
 )
 
 
-def head_locked_after(cte):
-    """``_TAKE`` as a CTE joined to the row of ``cte`` (a ``WITH`` … ``INSERT RETURNING
-    organisation_id``), so PostgreSQL writes that row before it waits for the chain: a
-    statement that inserts and locks in one round trip keeps ``logged_write``'s order
-    (insert, then lock). Parameter ``head_chain``; the caller passes what it read to
-    ``held``."""
-    return (
-        update(_HEADS)
-        .where(
-            _HEADS.c.organisation_id == cte.c.organisation_id,
-            _HEADS.c.chain == bindparam("head_chain"),
-        )
-        .values(seq=_HEADS.c.seq)
-        .returning(_HEADS.c.seq, _HEADS.c.last_hash)
-        .cte("head")
-    )
+def head_cte():
+    """``_TAKE`` as a CTE, for a statement that locks a chain and goes on under the lock
+    in the same round trip (``signing.common``). Parameters ``head_org`` and ``head_chain``;
+    the caller passes what it read to ``held``."""
+    return _TAKE.cte("head")
 
 
 def held(session: Session, organisation_id: int, chain: str, seq: int, last_hash: str) -> None:
-    """A chain head locked and read by a caller's own statement (``head_locked_after``)."""
+    """A chain head locked and read by a caller's own statement (``head_cte``)."""
     _heads(session)[organisation_id, chain] = (seq, last_hash)
 
 

@@ -156,8 +156,9 @@ def _scanned_code(session: Session, token: str, credential: str | None, slot_id:
     """The checks of a slot code opened on a phone, in this order: a genuine slot QR code
     or page ticket, for this slot, of the slot's organisation; a bound phone of that
     organisation; a ticket opened on this very phone. The slot and the phone are read in one
-    statement (a whole room sends these at once). Returns the token's kind and claims, the
-    slot's row and the phone."""
+    statement (a whole room sends these at once); on PostgreSQL it also reads the trainee's
+    enrolment and any earlier record (``enrolment_columns``). Returns the token's kind and
+    claims, the slot's row and the phone."""
     kind, claims = tokens.verify(session, token, tokens.SLOT_QR, tokens.SIGNIN_TICKET)
     if slot_id is not None and claims.get("slot") != slot_id:
         raise _other_slot(slot_id)

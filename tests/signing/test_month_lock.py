@@ -4,7 +4,7 @@ import threading
 from datetime import UTC, datetime
 
 import pytest
-from sqlalchemy import func, select, update
+from sqlalchemy import func, insert, select, update
 from sqlalchemy.orm import Session
 
 from attendance.extensions import db
@@ -25,7 +25,7 @@ from tests.signing.helpers import bind_phone, make_room, signature_data_url
 
 
 def _count(model) -> int:
-    db.session.expire_all()
+    db.session.commit()  # a fresh snapshot (SQLite keeps its read transaction's)
     return db.session.scalar(select(func.count()).select_from(model))
 
 
@@ -116,10 +116,11 @@ def _sign(app, credential, token, slot_id, signature, answers) -> None:
     answers.append((response.status_code, response.get_json().get("code")))
 
 
-def _race(app, room, hold) -> tuple[list, int, int]:
+def _race(app, room, hold, then=None) -> tuple[list, int, int]:
     """``hold(connection)`` takes what a validation holds, in a transaction left open while
-    a phone signs; returns the phone's answers, and the records and sign-in entries it
-    left."""
+    a phone signs; once the phone is seen waiting, ``then(connection)`` does the rest of the
+    validation before it commits. Returns the phone's answers, and the records and sign-in
+    entries it left."""
     credential = bind_phone(room.trainee)
     token, _ = issue_slot_qr(db.session, room.slot)
     records, entries = _count(Emargement), _signin_entries()
@@ -135,6 +136,8 @@ def _race(app, room, hold) -> tuple[list, int, int]:
     signing.join(timeout=1.5)
     try:
         assert signing.is_alive(), f"the sign-in did not wait for the validation: {answers}"
+        if then is not None:
+            then(validation)
     finally:
         validation.commit()
         validation.close()
@@ -143,7 +146,7 @@ def _race(app, room, hold) -> tuple[list, int, int]:
 
 
 def _signin_entries() -> int:
-    db.session.expire_all()
+    db.session.commit()
     return db.session.scalar(
         select(func.count()).select_from(EvidenceEntry).where(EvidenceEntry.kind == "signin")
     )
@@ -194,9 +197,9 @@ def test_a_signin_racing_a_month_validation_waits_for_it_and_is_refused(
 def test_a_signin_racing_the_slot_validation_waits_for_it_and_is_refused(
     app, locked_room, chain_open
 ):
-    """The trainer's validation holds the slot's chain while it marks the absent and locks
-    the slot; a phone signing meanwhile waits for the chain, then must see the slot as
-    validated (the re-check reads it as committed, not as it was when the phone's
+    """The trainer's validation holds the slot's chain while it marks the absent and,
+    last, locks the slot; a phone signing meanwhile waits for the chain, then must see the
+    slot as validated (the re-check reads it as committed, not as it was when the phone's
     statement began)."""
     room = locked_room
     if chain_open:
@@ -204,12 +207,47 @@ def test_a_signin_racing_the_slot_validation_waits_for_it_and_is_refused(
 
     def hold(validation):
         # What the roster's validation does first: its logged write takes the slot's chain
-        # (opening it when the slot has none yet), then locks the slot.
+        # (opening it when the slot has none yet).
         evidence.lock_chain(Session(bind=validation), room.org.id, slot_chain(room.slot.id))
+
+    def then(validation):
+        # ... and last, with the phone waiting, it locks the slot.
         validation.execute(
             update(Slot).where(Slot.id == room.slot.id).values(validated_at=datetime.now(UTC))
         )
 
-    answers, records, entries = _race(app, room, hold)
+    answers, records, entries = _race(app, room, hold, then)
     assert answers == [(409, "SLOT_VALIDATED")]
     assert records == 0 and entries == 0
+
+
+@pytest.mark.parametrize("chain_open", [False, True], ids=["first-signin", "chain-open"])
+def test_a_signin_racing_the_trainer_marking_that_trainee_absent_does_not_deadlock(
+    app, locked_room, chain_open
+):
+    """Validating (or marking) holds the slot's chain and inserts the absent trainees'
+    rows. A phone signing meanwhile must not have inserted its own row before waiting for
+    the chain: the two inserts would wait for each other on the unique (slot, trainee)
+    index (PostgreSQL: a deadlock, one side aborted). The phone waits, then is told it was
+    marked absent."""
+    room = locked_room
+    if chain_open:
+        _open_chain(app, room)
+
+    def hold(validation):
+        evidence.lock_chain(Session(bind=validation), room.org.id, slot_chain(room.slot.id))
+
+    def then(validation):
+        validation.execute(
+            insert(Emargement).values(
+                organisation_id=room.org.id,
+                slot_id=room.slot.id,
+                trainee_id=room.trainee.id,
+                status="absent",
+                method="trainer",
+            )
+        )
+
+    answers, records, entries = _race(app, room, hold, then)
+    assert answers == [(409, "ALREADY_SIGNED")]
+    assert records == 1 and entries == 0  # the absence the trainer recorded, nothing more

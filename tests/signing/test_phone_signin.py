@@ -5,7 +5,7 @@ import base64
 import io
 import os
 import time
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from PIL import Image
@@ -275,12 +275,15 @@ def test_decode_signature_accepts_bare_base64(app):
     ],
     ids=["enters-that-day", "enters-after", "leaves-that-day", "left-before"],
 )
-def test_the_pathway_is_judged_on_the_slot_s_local_day(client, room, entry, exit, expected):
+def test_the_pathway_is_judged_on_the_slot_s_local_day(client, entry, exit, expected):
     """Who is expected is read with the slot (PostgreSQL) or on its own (SQLite): both give
-    the same answer at the edges of a pathway, counted in days of France."""
+    the same answer at the edges of a pathway, counted in days of France. The slot starts
+    at 22:30 UTC, already the next day in Paris."""
     from tests.factories import gen_pathway, gen_trainee
 
+    room = make_room(starts_at=datetime(2026, 6, 15, 22, 30, tzinfo=UTC))
     day = local_day(room.slot.starts_at)
+    assert day == date(2026, 6, 16)
     trainee = gen_trainee(room.org)
     pathway = gen_pathway(
         trainee,
