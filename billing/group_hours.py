@@ -60,8 +60,7 @@ def held_group_minutes(
             Slot.organisation_id == org.id,
             Slot.composante_id.in_(composantes),
             Slot.kind.in_(sorted(SYNCHRONOUS_CLASSES)),
-            Slot.starts_at >= win.utc_from,
-            Slot.starts_at < win.utc_to,
+            win.holds(Slot.starts_at),
             held,
         )
         .group_by(Slot.composante_id, *([] if win.single_month else [month]))

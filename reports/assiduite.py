@@ -79,8 +79,7 @@ def attestations_for_order(
         select(Slot.composante_id, Slot.trainee_id, Slot.starts_at, Slot.ends_at).where(
             Slot.organisation_id == org.id,
             Slot.composante_id.in_(composantes),
-            Slot.starts_at >= win.utc_from,
-            Slot.starts_at < win.utc_to,
+            win.holds(Slot.starts_at),
         )
     ).all()
     pathways = defaultdict(list)
@@ -135,8 +134,7 @@ def _half_day_counts(session, org, composantes, win, trainee_id) -> dict:
         .where(
             Emargement.organisation_id == org.id,
             Slot.composante_id.in_(composantes),
-            Slot.starts_at >= win.utc_from,
-            Slot.starts_at < win.utc_to,
+            win.holds(Slot.starts_at),
         )
         .group_by(Emargement.trainee_id, Emargement.status)
     )

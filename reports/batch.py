@@ -83,8 +83,7 @@ def batch_items(
             .where(
                 Slot.organisation_id == org.id,
                 Composante.purchase_order_id == order.id,
-                Slot.starts_at >= win.utc_from,
-                Slot.starts_at < win.utc_to,
+                win.holds(Slot.starts_at),
             )
             .order_by(Slot.starts_at, Slot.id)
         ).all()

@@ -132,8 +132,7 @@ def realised_hours(
     }
     in_window = and_(
         Slot.organisation_id == org.id,
-        Slot.starts_at >= win.utc_from,
-        Slot.starts_at < win.utc_to,
+        win.holds(Slot.starts_at),
     )
     signed = (
         select(
@@ -175,8 +174,7 @@ def realised_hours(
         )
         .where(
             Slot.organisation_id == org.id,
-            periods.without_index(Slot.starts_at, dialect) >= win.utc_from,
-            periods.without_index(Slot.starts_at, dialect) < win.utc_to,
+            win.holds(periods.without_index(Slot.starts_at, dialect)),
             or_(
                 and_(
                     fix.c.scope == "day",

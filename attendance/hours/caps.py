@@ -152,8 +152,7 @@ def present_counts(
             Slot.organisation_id == org.id,
             Composante.purchase_order_id == purchase_order_id,
             Slot.kind != COMPANY,
-            Slot.starts_at >= win.utc_from,
-            Slot.starts_at < win.utc_to,
+            win.holds(Slot.starts_at),
             Emargement.status == "present",
         )
         .group_by(Slot.id)

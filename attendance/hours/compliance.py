@@ -204,8 +204,7 @@ def slot_lines(
         .where(
             Slot.organisation_id == org.id,
             Composante.purchase_order_id == order.id,
-            Slot.starts_at >= win.utc_from,
-            Slot.starts_at < win.utc_to,
+            win.holds(Slot.starts_at),
         )
         .order_by(Slot.starts_at, Slot.id)
     ).all()
@@ -260,8 +259,7 @@ def _missing_signatures(session, org, order, win, dialect, now) -> dict[int, lis
             Slot.organisation_id == org.id,
             Pathway.organisation_id == org.id,
             Composante.purchase_order_id == order.id,
-            Slot.starts_at >= win.utc_from,
-            Slot.starts_at < win.utc_to,
+            win.holds(Slot.starts_at),
             Slot.ends_at <= now,
             Emargement.id.is_(None),
         )

@@ -70,6 +70,11 @@ class Window:
         """The first local day after the window (exclusive bound for dates)."""
         return next_month(self.last_month)
 
+    def holds(self, instant):
+        """SQL condition: ``instant`` (a slot's start) falls in the window. A slot belongs
+        to the month it starts in, so this is how every query picks a month's slots."""
+        return (instant >= self.utc_from) & (instant < self.utc_to)
+
 
 def local_midnight_utc(day: date, timezone: str) -> datetime:
     return datetime(day.year, day.month, day.day, tzinfo=ZoneInfo(timezone)).astimezone(UTC)

@@ -97,8 +97,7 @@ def _absence_minutes(session, org, order, month) -> dict[tuple[int, int], int]:
         .where(
             Emargement.organisation_id == org.id,
             Composante.purchase_order_id == order.id,
-            Slot.starts_at >= win.utc_from,
-            Slot.starts_at < win.utc_to,
+            win.holds(Slot.starts_at),
         )
         .group_by(Emargement.trainee_id, Slot.composante_id)
     )
@@ -123,8 +122,7 @@ def _day_minutes(session, org, order, month) -> dict[tuple[int, int], dict[str, 
             Emargement.organisation_id == org.id,
             Slot.organisation_id == org.id,
             Slot.composante_id.in_(composantes),
-            Slot.starts_at >= win.utc_from,
-            Slot.starts_at < win.utc_to,
+            win.holds(Slot.starts_at),
         )
         .group_by(Emargement.trainee_id, Slot.composante_id, Slot.kind, day)
     )

@@ -59,8 +59,7 @@ def month_documents(order_id: int, month: str):
             .where(
                 Slot.organisation_id == g.org.id,
                 Composante.purchase_order_id == order.id,
-                Slot.starts_at >= win.utc_from,
-                Slot.starts_at < win.utc_to,
+                win.holds(Slot.starts_at),
             )
             .order_by(Slot.starts_at, Slot.id)
         ).all()
