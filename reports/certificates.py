@@ -41,8 +41,28 @@ CLASS_WORDING = {
 }
 
 
+class RealisedHours:
+    """What both documents say of realised time (``minutes_by_class``): the total, and one
+    line per class in the fixed class order."""
+
+    minutes_by_class: dict[str, int]
+
+    @property
+    def total_minutes(self) -> int:
+        return sum(self.minutes_by_class.values())
+
+    @property
+    def class_lines(self) -> list[tuple[str, int]]:
+        """(wording, minutes) of each class with realised time, in the fixed class order."""
+        return [
+            (CLASS_WORDING[cls], self.minutes_by_class[cls])
+            for cls in HOUR_CLASSES
+            if self.minutes_by_class.get(cls)
+        ]
+
+
 @dataclass
-class CertificateData:
+class CertificateData(RealisedHours):
     """What one certificate states; built from hours rows and pathways, no sign-in read."""
 
     trainee_id: int
@@ -58,19 +78,6 @@ class CertificateData:
     corrected_minutes: int = 0
     corrections: int = 0
     pathway_in_period: bool = False
-
-    @property
-    def total_minutes(self) -> int:
-        return sum(self.minutes_by_class.values())
-
-    @property
-    def class_lines(self) -> list[tuple[str, int]]:
-        """(wording, minutes) of each class with realised time, in the fixed class order."""
-        return [
-            (CLASS_WORDING[cls], self.minutes_by_class[cls])
-            for cls in HOUR_CLASSES
-            if self.minutes_by_class.get(cls)
-        ]
 
     @property
     def file_stem(self) -> str:

@@ -15,18 +15,18 @@ from sqlalchemy.orm import Session
 
 from attendance.errors import RuleViolation
 from attendance.hours.aggregate import hours_to_date
-from attendance.hours.classes import CENTRE_CLASSES, COMPANY, HOUR_CLASSES
+from attendance.hours.classes import CENTRE_CLASSES, COMPANY
 from attendance.models import Composante, Organisation, Pathway, PurchaseOrder, Slot
 from attendance.services.competences import get_assessment
 from attendance.services.tenancy import get_owned
-from reports.certificates import CLASS_WORDING, NATURE, document_context, today_local
+from reports.certificates import NATURE, RealisedHours, document_context, today_local
 from reports.pdf import render_pdf
 
 TEMPLATE = "competences.html"
 
 
 @dataclass
-class CompetenceData:
+class CompetenceData(RealisedHours):
     trainee_name: str
     external_id: str | None
     order_number: str
@@ -53,18 +53,6 @@ class CompetenceData:
     @property
     def company_minutes(self) -> int:
         return self.minutes_by_class.get(COMPANY, 0)
-
-    @property
-    def total_minutes(self) -> int:
-        return sum(self.minutes_by_class.values())
-
-    @property
-    def class_lines(self) -> list[tuple[str, int]]:
-        return [
-            (CLASS_WORDING[cls], self.minutes_by_class[cls])
-            for cls in HOUR_CLASSES
-            if self.minutes_by_class.get(cls)
-        ]
 
 
 def competence_data(session: Session, org: Organisation, pathway_id: int) -> CompetenceData:
