@@ -292,18 +292,9 @@ def run_clients(port: int, jobs: list[list], request) -> tuple[float, list[float
     return time.perf_counter() - began, latencies, failures[0]
 
 
-def _cpu(pid: int) -> float:
-    """CPU seconds (user + system) a process has used so far, all its threads; 0 if gone."""
-    try:
-        with open(f"/proc/{pid}/stat") as stat:
-            fields = stat.read().rsplit(")", 1)[1].split()
-    except OSError:
-        return 0.0
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
-def _processes() -> list[tuple[int, int, str]]:
-    """(pid, parent pid, command name) of every process."""
+def _processes() -> list[tuple[int, int, str, float]]:
+    """(pid, parent pid, command name, CPU seconds used so far, user + system, all
+    threads) of every process, from /proc."""
     found = []
     for entry in os.listdir("/proc"):
         if entry.isdigit():
@@ -313,7 +304,9 @@ def _processes() -> list[tuple[int, int, str]]:
             except OSError:
                 continue
             name = text[text.index("(") + 1 : text.rindex(")")]
-            found.append((int(entry), int(text.rsplit(")", 1)[1].split()[1]), name))
+            fields = text.rsplit(")", 1)[1].split()
+            cpu = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+            found.append((int(entry), int(fields[1]), name, cpu))
     return found
 
 
@@ -321,12 +314,10 @@ def cpu_snapshot(server: subprocess.Popen) -> dict[str, float]:
     """CPU seconds used so far by the app (gunicorn and its workers), the database server's
     processes (PostgreSQL; SQLite works inside the app) and this process (the clients)."""
     processes = _processes()
-    app = [server.pid] + [pid for pid, parent, _ in processes if parent == server.pid]
-    database = [pid for pid, _, name in processes if name.startswith("postgres")]
     return {
-        "app": sum(map(_cpu, app)),
-        "database": sum(map(_cpu, database)),
-        "clients": _cpu(os.getpid()),
+        "app": sum(cpu for pid, parent, _, cpu in processes if server.pid in (pid, parent)),
+        "database": sum(cpu for _, _, name, cpu in processes if name.startswith("postgres")),
+        "clients": sum(cpu for pid, _, _, cpu in processes if pid == os.getpid()),
     }
 
 

@@ -193,6 +193,16 @@ def test_a_signin_racing_a_month_validation_waits_for_it_and_is_refused(
     assert records == 0 and entries == 0
 
 
+def _slot_chain_held(room):
+    """What the roster's validation and marking do first: their logged write takes the
+    slot's chain (opening it when the slot has none yet)."""
+
+    def hold(validation):
+        evidence.lock_chain(Session(bind=validation), room.org.id, slot_chain(room.slot.id))
+
+    return hold
+
+
 @pytest.mark.parametrize("chain_open", [False, True], ids=["first-signin", "chain-open"])
 def test_a_signin_racing_the_slot_validation_waits_for_it_and_is_refused(
     app, locked_room, chain_open
@@ -205,18 +215,13 @@ def test_a_signin_racing_the_slot_validation_waits_for_it_and_is_refused(
     if chain_open:
         _open_chain(app, room)
 
-    def hold(validation):
-        # What the roster's validation does first: its logged write takes the slot's chain
-        # (opening it when the slot has none yet).
-        evidence.lock_chain(Session(bind=validation), room.org.id, slot_chain(room.slot.id))
-
     def then(validation):
-        # ... and last, with the phone waiting, it locks the slot.
+        # Last, with the phone waiting, the validation locks the slot.
         validation.execute(
             update(Slot).where(Slot.id == room.slot.id).values(validated_at=datetime.now(UTC))
         )
 
-    answers, records, entries = _race(app, room, hold, then)
+    answers, records, entries = _race(app, room, _slot_chain_held(room), then)
     assert answers == [(409, "SLOT_VALIDATED")]
     assert records == 0 and entries == 0
 
@@ -234,9 +239,6 @@ def test_a_signin_racing_the_trainer_marking_that_trainee_absent_does_not_deadlo
     if chain_open:
         _open_chain(app, room)
 
-    def hold(validation):
-        evidence.lock_chain(Session(bind=validation), room.org.id, slot_chain(room.slot.id))
-
     def then(validation):
         validation.execute(
             insert(Emargement).values(
@@ -248,6 +250,6 @@ def test_a_signin_racing_the_trainer_marking_that_trainee_absent_does_not_deadlo
             )
         )
 
-    answers, records, entries = _race(app, room, hold, then)
+    answers, records, entries = _race(app, room, _slot_chain_held(room), then)
     assert answers == [(409, "ALREADY_SIGNED")]
     assert records == 1 and entries == 0  # the absence the trainer recorded, nothing more
