@@ -102,7 +102,7 @@ def open_slot_code(
     device = session.scalar(select(Device).where(Device.public_id == phone.public_id))
     if kind is tokens.SIGNIN_TICKET:
         return slot, device, token
-    require_enrolled(session, slot, device.trainee)
+    _enrolled(session, context, context.device_trainee_id)
     expires_at = max(slot.ends_at, now) + timedelta(minutes=10)
     ticket, _ = tokens.issue(
         session,
@@ -194,6 +194,16 @@ def _scanned_code(session: Session, token: str, credential: str | None, slot_id:
     return kind, claims, context, phone
 
 
+def _enrolled(session: Session, context, trainee_id: int) -> int | None:
+    """Refuse a trainee not expected on the slot (``context``: ``_scanned_code``'s row);
+    returns the id of their record for it, if they have one. On PostgreSQL the row already
+    holds both answers; the refusal reads the trainee's name for its message."""
+    expected, existing_id = enrolment_and_record(session, context, trainee_id)
+    if not expected:
+        require_enrolled(session, context, trainee_id)
+    return existing_id
+
+
 def sign_with_phone(
     session: Session,
     slot_id: int,
@@ -206,9 +216,7 @@ def sign_with_phone(
     _, claims, context, phone = _scanned_code(session, token, credential, slot_id)
     refuse_if_validated(context)
     trainee_id = context.device_trainee_id
-    expected, existing_id = enrolment_and_record(session, context, trainee_id)
-    if not expected:
-        require_enrolled(session, context, trainee_id)
+    existing_id = _enrolled(session, context, trainee_id)
     png = decode_signature(signature)
     qr_jti = claims.get("qr", claims["jti"])
     values = {
