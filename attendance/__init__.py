@@ -3,14 +3,14 @@
 from pathlib import Path
 
 from flask import Flask
+from flask.cli import FlaskGroup
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
-from attendance.config import Config
+from attendance.config import PROJECT_ROOT, Config
 from attendance.extensions import api as rest_api
 from attendance.extensions import db, migrate
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 
 
@@ -65,3 +65,9 @@ def create_app(test_config: dict | None = None) -> Flask:
 
     register_commands(app)
     return app
+
+
+# The ``attendance`` console command: Flask's CLI on this app, with our commands.
+main = FlaskGroup(
+    create_app=create_app, add_version_option=False, help="Émargement électronique et facturation."
+)

@@ -9,6 +9,9 @@ import os
 import secrets
 from pathlib import Path
 
+# The checkout (or install) root: ``templates/`` lives here, beside the packages.
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
 
 def _instance_secret(instance_path: str, name: str) -> str:
     path = Path(instance_path) / name

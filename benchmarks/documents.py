@@ -48,7 +48,7 @@ from tests.reports.images import tiny_png  # noqa: E402
 MONTH = date(2026, 3, 1)
 
 
-def add_pathways(connection, org_id: int, order_id: int) -> int:
+def add_pathways(connection, org_id: int, purchase_order_id: int) -> int:
     """One pathway per trainee on the composante of their group's slots."""
     rows = connection.execute(
         text(
@@ -105,10 +105,10 @@ def main() -> None:
     with app.app_context():
         upgrade()
         with db.engine.begin() as connection:
-            org_id, order_id, sign_ins, _ = hours_benchmark.load(
+            org_id, purchase_order_id, sign_ins, _ = hours_benchmark.load(
                 connection, args.docs, args.slots, args.corrections, args.seed
             )
-            pathways = add_pathways(connection, org_id, order_id)
+            pathways = add_pathways(connection, org_id, purchase_order_id)
         org = db.session.get(Organisation, org_id)
         org.address = "12 allée Jean Jaurès, 31000 Toulouse"
         org.signatory_name, org.signatory_title = "Claire Bernard", "Directrice"
@@ -149,7 +149,7 @@ def main() -> None:
         written = documents_zip(
             db.session,
             org,
-            order_id,
+            purchase_order_id,
             period,
             buffer,
             kinds=("certificats",),

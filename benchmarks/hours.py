@@ -36,10 +36,10 @@ from sqlalchemy import create_engine, text
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from attendance import create_app
+from attendance.clock import window
 from attendance.config import database_url as normalise_url
 from attendance.extensions import db
 from attendance.hours.aggregate import trainee_month_hours
-from attendance.hours.periods import window
 from attendance.models import Organisation
 
 MONTH = date(2026, 3, 1)
@@ -128,7 +128,7 @@ def load(connection, trainees: int, slots_per_group: int, corrections: int, seed
     dispositif_id = connection.execute(
         text("SELECT id FROM dispositif WHERE code = 'COMPETENCES_PLUS'")
     ).scalar_one()
-    order_id = connection.execute(
+    purchase_order_id = connection.execute(
         text(
             "INSERT INTO purchase_order (organisation_id, number, title, dispositif_id, mode, "
             "planned_start, planned_end, sites, planned_trainees, created_at) VALUES "
@@ -154,7 +154,7 @@ def load(connection, trainees: int, slots_per_group: int, corrections: int, seed
             ),
             {
                 "org": org_id,
-                "order": order_id,
+                "order": purchase_order_id,
                 "code": f"C{n}",
                 "centre": trainees * 200 * 60,
                 "price": str(Decimal("12.5000")),
@@ -298,7 +298,7 @@ def load(connection, trainees: int, slots_per_group: int, corrections: int, seed
     else:
         connection.execute(text("ANALYZE"))
     corrected = {(row[1], row[2]) for row in correction_rows}
-    return org_id, order_id, len(sign_in_rows), corrected
+    return org_id, purchase_order_id, len(sign_in_rows), corrected
 
 
 def best_of(repeat: int, run):
@@ -356,7 +356,7 @@ def run(url: str, args) -> None:
         upgrade()
         started = time.perf_counter()
         with db.engine.begin() as connection:
-            org_id, order_id, sign_ins, corrected = load(
+            org_id, purchase_order_id, sign_ins, corrected = load(
                 connection, args.trainees, args.slots, args.corrections, args.seed
             )
         dialect = db.engine.dialect.name
@@ -367,7 +367,12 @@ def run(url: str, args) -> None:
 
         org = db.session.get(Organisation, org_id)
         win = window(MONTH)
-        params = {"order": order_id, "org": org_id, "start": win.utc_from, "end": win.utc_to}
+        params = {
+            "order": purchase_order_id,
+            "org": org_id,
+            "start": win.utc_from,
+            "end": win.utc_to,
+        }
         if dialect == "sqlite":  # stored as naive UTC text, compared as text
             params["start"], params["end"] = (
                 stamp(win.utc_from, "sqlite"),
@@ -376,7 +381,7 @@ def run(url: str, args) -> None:
         raw_sql = text(RAW_SQL[dialect])
 
         def engine_run():
-            return trainee_month_hours(db.session, org, order_id, MONTH)
+            return trainee_month_hours(db.session, org, purchase_order_id, MONTH)
 
         def raw_run():
             with db.engine.connect() as connection:

@@ -62,13 +62,13 @@ def seed(url: str, signins: int) -> list[tuple[int, str, str]]:
     from flask_migrate import upgrade
 
     from attendance import create_app
+    from attendance.accounts import create_user
+    from attendance.contract.pathways import create_pathway
+    from attendance.contract.purchase_orders import create_composante, create_purchase_order
+    from attendance.contract.slots import create_slot
+    from attendance.contract.trainees import create_trainee
     from attendance.extensions import db
     from attendance.models import Organisation
-    from attendance.services.auth import create_user
-    from attendance.services.pathways import create_pathway
-    from attendance.services.purchase_orders import create_composante, create_purchase_order
-    from attendance.services.slots import create_slot
-    from attendance.services.trainees import create_trainee
     from attendance.signing import devices
     from attendance.signing.signins import issue_slot_qr, open_slot_code
 
@@ -171,9 +171,9 @@ def verify(url: str, expected: int) -> None:
     from sqlalchemy import func, select
 
     from attendance import create_app
+    from attendance.evidence import verify_chain
     from attendance.extensions import db
     from attendance.models import Emargement, Organisation
-    from attendance.signing.evidence import verify_chain
 
     app = create_app(
         {

@@ -101,9 +101,9 @@ def count_stored(url: str) -> tuple[int, int, set[int], bool]:
     from sqlalchemy import distinct, func, select, tuple_
 
     from attendance import create_app
+    from attendance.evidence import verify_chain
     from attendance.extensions import db
     from attendance.models import Emargement, Organisation
-    from attendance.signing.evidence import verify_chain
 
     app = create_app(
         {"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": bench.SECRET, "INSTANCE_PATH": "/tmp"}

@@ -16,7 +16,7 @@ from typing import NamedTuple
 from sqlalchemy import Date, exists, func, literal, select
 from sqlalchemy.orm import Session
 
-from attendance.hours import periods
+from attendance import clock
 from attendance.hours.aggregate import dialect_of
 from attendance.hours.classes import SYNCHRONOUS_CLASSES
 from attendance.models import Composante, Emargement, Organisation, Slot
@@ -34,12 +34,12 @@ def held_group_minutes(
 ) -> dict[tuple[int, date], GroupMinutes]:
     """Scheduled minutes and number of held synchronous slots per composante and local month
     of a BDC, months ``first`` … ``last``."""
-    win = periods.window(first, last)
+    win = clock.window(first, last)
     dialect = dialect_of(session)
     month = (
         literal(win.first_month, Date)
         if win.single_month
-        else periods.local_month(Slot.starts_at, win, dialect)
+        else clock.month_sql(Slot.starts_at, win, dialect)
     )
     held = exists().where(
         Emargement.slot_id == Slot.id,
@@ -53,7 +53,7 @@ def held_group_minutes(
         select(
             Slot.composante_id,
             month.label("month"),
-            func.sum(periods.scheduled_minutes(Slot.starts_at, Slot.ends_at, dialect)),
+            func.sum(clock.scheduled_minutes(Slot.starts_at, Slot.ends_at, dialect)),
             func.count(Slot.id),
         )
         .where(

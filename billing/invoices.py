@@ -9,20 +9,19 @@ lines negated, under its own series, and the month can then be invoiced again.
 
 from dataclasses import asdict
 from datetime import date, datetime
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import exists, select
 from sqlalchemy.orm import Session, aliased
 
+from attendance.clock import local_day
 from attendance.errors import Conflict, DomainError, RuleViolation
 from attendance.models import Invoice, InvoiceLine, Organisation, User
 from attendance.models.types import utcnow
 from attendance.months.lock import month_label
-from attendance.services.tenancy import get_owned, org_select
+from attendance.tenancy import get_owned, org_select
 from billing import numbering, pricing
 from billing.lines import Line, Statement, month_statement
 
-PARIS = ZoneInfo("Europe/Paris")
 REGION_CUSTOMER = {
     "name": "Région Occitanie / Pyrénées-Méditerranée",
     "address": "Hôtel de Région, 22 boulevard du Maréchal Juin, 31406 Toulouse Cedex 9",
@@ -72,7 +71,7 @@ def active_invoice(
 
 def _number(session: Session, org: Organisation, kind: str, issued_at: datetime):
     series = numbering.SERIES[kind]
-    year = issued_at.astimezone(PARIS).year
+    year = local_day(issued_at).year
     sequence = numbering.take_number(session, org.id, series, year)
     return series, year, sequence, numbering.format_number(series, year, sequence)
 

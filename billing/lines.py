@@ -31,14 +31,15 @@ from decimal import Decimal
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from attendance import clock
 from attendance.errors import Conflict
 from attendance.french import hours_fr
-from attendance.hours import limits, periods
+from attendance.hours import limits
 from attendance.hours.caps import billable_month_hours
 from attendance.hours.classes import AUTOFORMATION, COMPANY, HOUR_CLASSES
 from attendance.models import Composante, MonthPeriod, Organisation, PurchaseOrder
 from attendance.months.lock import month_label
-from attendance.services.tenancy import get_owned
+from attendance.tenancy import get_owned
 from billing import pricing
 from billing.group_hours import held_group_minutes
 
@@ -114,10 +115,11 @@ class Statement:
         return pricing.VAT_EXEMPT_MENTION_FR if self.vat_exempt else None
 
 
-def month_states(session: Session, org: Organisation, order_id: int) -> dict[date, str]:
+def month_states(session: Session, org: Organisation, purchase_order_id: int) -> dict[date, str]:
     rows = session.execute(
         select(MonthPeriod.month, MonthPeriod.state).where(
-            MonthPeriod.organisation_id == org.id, MonthPeriod.purchase_order_id == order_id
+            MonthPeriod.organisation_id == org.id,
+            MonthPeriod.purchase_order_id == purchase_order_id,
         )
     )
     return {month: state for month, state in rows}
@@ -253,7 +255,7 @@ def month_statement(
     month through ``month`` (and ``month`` itself in a preview).
     """
     order = get_owned(session, PurchaseOrder, purchase_order_id, org, "bon de commande")
-    month = periods.first_of_month(month)
+    month = clock.first_of_month(month)
     states = month_states(session, org, order.id)
     state = states.get(month, "draft")
     validated = state == VALIDATED
@@ -265,8 +267,8 @@ def month_statement(
             {"month": month.strftime("%Y-%m"), "state": state},
         )
     composantes = _composantes(session, org, order)
-    first = min(periods.first_of_month(order.planned_start), month)
-    months = periods.months_between(first, month)
+    first = min(clock.first_of_month(order.planned_start), month)
+    months = clock.months_between(first, month)
     per_month, realised, skipped, slots = _quantities(
         session, org, order, composantes, months, progress
     )

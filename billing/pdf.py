@@ -5,19 +5,16 @@ issue, so the PDF of an invoice is the same whenever it is printed.
 """
 
 from datetime import date, timedelta
-from zoneinfo import ZoneInfo
 
 from flask import render_template
 from weasyprint import HTML
 
+from attendance.clock import display, next_month
 from attendance.french import hours_fr
-from attendance.hours.periods import next_month
 from attendance.models import Invoice
 from attendance.models.invoice import BILLING_UNITS_FR
 from attendance.months.lock import month_label
 from billing import pricing
-
-PARIS = ZoneInfo("Europe/Paris")
 
 
 def _period(month: date) -> str:
@@ -36,7 +33,7 @@ def invoice_html(invoice: Invoice, corrects: Invoice | None = None) -> str:
         invoice=invoice,
         corrects=corrects,
         doc_title="Avoir" if invoice.kind == "credit_note" else "Facture",
-        issued_on=invoice.issued_at.astimezone(PARIS).strftime("%d/%m/%Y"),
+        issued_on=display(invoice.issued_at, "%d/%m/%Y"),
         period=_period(invoice.month),
         siret=_siret(invoice.seller.get("siret", "")),
         units=BILLING_UNITS_FR,

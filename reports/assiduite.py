@@ -14,7 +14,7 @@ from datetime import date
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from attendance.hours.periods import window
+from attendance.clock import local_day, window
 from attendance.models import (
     Composante,
     Emargement,
@@ -24,14 +24,14 @@ from attendance.models import (
     Slot,
     Trainee,
 )
-from attendance.services.tenancy import get_owned
+from attendance.tenancy import get_owned
 from reports.certificates import (
     CertificateData,
     certificates_for_order,
     document_context,
     nothing_to_certify,
 )
-from reports.pdf import local, render_pdf
+from reports.pdf import render_pdf
 from reports.period import Period
 
 TEMPLATE = "assiduite.html"
@@ -123,7 +123,7 @@ def _expected(trainee_id, pathways, composante_id, owner_id, starts_at) -> bool:
     one of their composantes on a day their pathway runs."""
     if owner_id is not None:
         return owner_id == trainee_id
-    day = date.fromisoformat(local(starts_at, "%Y-%m-%d"))
+    day = local_day(starts_at)
     return any(c == composante_id and entry <= day <= end for c, entry, end in pathways)
 
 

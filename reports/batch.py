@@ -15,10 +15,10 @@ from typing import BinaryIO
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from attendance.clock import months_between, window
 from attendance.errors import DomainError
-from attendance.hours.periods import months_between, window
 from attendance.models import Composante, Organisation, PurchaseOrder, Slot
-from attendance.services.tenancy import get_owned
+from attendance.tenancy import get_owned
 from reports.assiduite import attestations_for_order, render_attestations
 from reports.certificates import certificates_for_order, document_context, render_certificates
 from reports.period import Period

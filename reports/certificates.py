@@ -14,18 +14,16 @@ stamp and signature.
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from attendance import clock
 from attendance.errors import DomainError, NotFound
 from attendance.hours.aggregate import realised_hours
 from attendance.hours.classes import HOUR_CLASSES
-from attendance.hours.periods import DEFAULT_TIMEZONE
 from attendance.models import Composante, Organisation, Pathway, PurchaseOrder, Trainee
-from attendance.models.types import utcnow
-from attendance.services.tenancy import get_owned
+from attendance.tenancy import get_owned
 from reports.pdf import organisation_context, render_pdf
 from reports.period import Period
 
@@ -85,8 +83,8 @@ class CertificateData(RealisedHours):
         return f"certificat_{self.period.slug}_{name}_{self.trainee_id}"
 
 
-def today_local(timezone: str = DEFAULT_TIMEZONE) -> date:
-    return utcnow().astimezone(ZoneInfo(timezone)).date()
+def today_local() -> date:
+    return clock.today()
 
 
 def certificates_for_order(
@@ -208,8 +206,10 @@ def certificate_for_trainee(
         .distinct()
     ).all()
     by_order = defaultdict(list)
-    for order_id in sorted(order_ids):
-        by_order[order_id] = certificates_for_order(session, org, order_id, period, trainee.id)
+    for purchase_order_id in sorted(order_ids):
+        by_order[purchase_order_id] = certificates_for_order(
+            session, org, purchase_order_id, period, trainee.id
+        )
     certificates = [cert for certs in by_order.values() for cert in certs]
     if not certificates:
         raise nothing_to_certify(period)

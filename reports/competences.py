@@ -13,12 +13,12 @@ from datetime import date
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from attendance.contract.competences import get_assessment
 from attendance.errors import RuleViolation
 from attendance.hours.aggregate import hours_to_date
 from attendance.hours.classes import CENTRE_CLASSES, COMPANY
 from attendance.models import Composante, Organisation, Pathway, PurchaseOrder, Slot
-from attendance.services.competences import get_assessment
-from attendance.services.tenancy import get_owned
+from attendance.tenancy import get_owned
 from reports.certificates import NATURE, RealisedHours, document_context, today_local
 from reports.pdf import render_pdf
 

@@ -16,6 +16,9 @@ from openpyxl.cell.cell import Cell
 from openpyxl.styles import Font, PatternFill
 from openpyxl.utils import get_column_letter
 
+from attendance.models import MonthDeclaration
+from attendance.months import declaration as builder
+
 HOURS_FORMAT = "0.00"
 DATE_FORMAT = "DD/MM/YYYY"
 _HEADER_FONT = Font(bold=True, color="FFFFFF")
@@ -186,3 +189,12 @@ def write_declaration(rows: list[dict], grid: list[dict], days: list[date], titl
     buffer = io.BytesIO()
     book.save(buffer)
     return buffer.getvalue()
+
+
+def declaration_xlsx(declaration: MonthDeclaration) -> bytes:
+    """The file of one frozen version of a month's declaration."""
+    period = declaration.period
+    title = f"{builder.title(period.purchase_order, period.month)} — version {declaration.version}"
+    return write_declaration(
+        declaration.rows, declaration.grid, builder.month_days(period.month), title
+    )

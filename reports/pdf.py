@@ -11,14 +11,13 @@ import re
 import threading
 from datetime import datetime
 from functools import lru_cache
-from zoneinfo import ZoneInfo
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from markupsafe import Markup
 
-from attendance import PROJECT_ROOT
+from attendance import clock
+from attendance.config import PROJECT_ROOT
 from attendance.french import MONTHS_FR, date_fr, hours_fr, long_date_fr, month_fr
-from attendance.hours.periods import DEFAULT_TIMEZONE
 
 __all__ = ["MONTHS_FR", "date_fr", "hours_fr", "long_date_fr", "month_fr"]
 
@@ -33,11 +32,9 @@ METHODS_FR = {
 }
 
 
-def local(value: datetime | None, fmt: str = "%H:%M", timezone: str = DEFAULT_TIMEZONE) -> str:
-    """UTC in the database, Europe/Paris on paper."""
-    if value is None:
-        return "—"
-    return value.astimezone(ZoneInfo(timezone)).strftime(fmt)
+def local(value: datetime | None, fmt: str = "%H:%M") -> str:
+    """UTC in the database, local time on paper."""
+    return clock.display(value, fmt)
 
 
 def png_data_uri(content: bytes | None) -> str | None:

@@ -3,8 +3,8 @@
 from dataclasses import dataclass
 from datetime import date, timedelta
 
+from attendance.clock import first_of_month, next_month, parse_month
 from attendance.errors import DomainError
-from attendance.hours.periods import first_of_month, next_month, parse_month
 from reports.pdf import month_fr
 
 
@@ -32,6 +32,19 @@ class Period:
                 {"from": first, "to": last},
             )
         return cls(start, end)
+
+    @classmethod
+    def of_training(cls, pathways, today: date) -> "Period":
+        """What a trainee's certificate covers by default (R13): from their first entry to
+        the end of their last pathway (its effective exit, else its planned one), and no
+        later than the current month, since later hours do not exist yet."""
+        if not pathways:
+            raise DomainError(
+                "NO_PATHWAY", "Aucun parcours : pas encore de certificat.", status=404
+            )
+        first = min(p.entry_date for p in pathways)
+        last = max(p.effective_exit_date or p.planned_exit_date for p in pathways)
+        return cls(first_of_month(first), first_of_month(max(first, min(last, today))))
 
     @property
     def first_day(self) -> date:

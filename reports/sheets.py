@@ -14,9 +14,9 @@ from datetime import date, datetime, timedelta
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
+from attendance.clock import first_of_month, local_day, local_midnight_utc
 from attendance.errors import DomainError
 from attendance.hours.classes import LABELS_FR
-from attendance.hours.periods import DEFAULT_TIMEZONE, first_of_month, local_midnight_utc
 from attendance.models import (
     Composante,
     Correction,
@@ -28,7 +28,7 @@ from attendance.models import (
     Trainee,
     User,
 )
-from attendance.services.tenancy import get_owned
+from attendance.tenancy import get_owned
 from reports.certificates import document_context
 from reports.pdf import date_fr, hours_fr, local, png_data_uri, render_pdf
 
@@ -91,17 +91,13 @@ class WeekSheet:
         return self.monday + timedelta(days=6)
 
 
-def _local_day(instant: datetime) -> date:
-    return date.fromisoformat(local(instant, "%Y-%m-%d"))
-
-
 def _slot_info(slot: Slot, composante, order_number, trainer) -> SlotInfo:
     start_hour = int(local(slot.starts_at, "%H"))
     return SlotInfo(
         id=slot.id,
         starts_at=slot.starts_at,
         ends_at=slot.ends_at,
-        day=_local_day(slot.starts_at),
+        day=local_day(slot.starts_at),
         half_day="Matin" if start_hour < 12 else "Après-midi",
         kind_label=LABELS_FR.get(slot.kind, slot.kind),
         title=slot.title or composante.title,
@@ -206,7 +202,7 @@ def sheet_lines(
 
 def _corrections(session, org, slots, composante_ids, trainee_id) -> dict:
     """Corrections (validated or pending) of the days and months the slots cover."""
-    days = [_local_day(slot.starts_at) for slot in slots]
+    days = [local_day(slot.starts_at) for slot in slots]
     statement = select(Correction).where(
         Correction.organisation_id == org.id,
         Correction.composante_id.in_(composante_ids),
@@ -272,8 +268,8 @@ def week_sheet(session: Session, org: Organisation, trainee_id: int, monday: dat
     """Every half-day of one trainee's week: group slots of their composantes while their
     pathway runs, their company slots, and any slot they signed."""
     trainee = get_owned(session, Trainee, trainee_id, org, "stagiaire")
-    start = local_midnight_utc(monday, DEFAULT_TIMEZONE)
-    end = local_midnight_utc(monday + timedelta(days=7), DEFAULT_TIMEZONE)
+    start = local_midnight_utc(monday)
+    end = local_midnight_utc(monday + timedelta(days=7))
     their_composantes = select(Pathway.composante_id).where(
         Pathway.organisation_id == org.id, Pathway.trainee_id == trainee.id
     )

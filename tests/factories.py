@@ -4,13 +4,13 @@ import itertools
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
+from attendance.accounts import hash_password, issue_api_token
+from attendance.contract.pathways import create_pathway
+from attendance.contract.purchase_orders import create_composante, create_purchase_order
+from attendance.contract.slots import create_slot
+from attendance.contract.trainees import create_trainee
 from attendance.extensions import db
 from attendance.models import Emargement, Organisation, User
-from attendance.services.auth import hash_password, issue_api_token
-from attendance.services.pathways import create_pathway
-from attendance.services.purchase_orders import create_composante, create_purchase_order
-from attendance.services.slots import create_slot
-from attendance.services.trainees import create_trainee
 
 _seq = itertools.count(1)
 PASSWORD = "correct horse battery"

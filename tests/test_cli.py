@@ -2,9 +2,9 @@
 
 from sqlalchemy import func, select
 
+from attendance.contract.importer import TEMPLATE_HEADERS
 from attendance.extensions import db
 from attendance.models import Emargement, Organisation, Pathway, Slot, Trainee, User
-from attendance.services.importer import TEMPLATE_HEADERS
 from tests.factories import gen_composante, gen_org, gen_purchase_order
 
 

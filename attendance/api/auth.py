@@ -4,11 +4,11 @@ from flask import current_app, g
 from flask_smorest import Blueprint
 from marshmallow import fields
 
+from attendance.accounts import authenticate, issue_api_token
 from attendance.api.common import permission_required
 from attendance.api.french import FrenchSchema
 from attendance.extensions import db
 from attendance.security.ratelimit import login_guarded
-from attendance.services.auth import authenticate, issue_api_token
 
 blp = Blueprint("auth", __name__, url_prefix="/api/auth", description="Connexion et jetons")
 

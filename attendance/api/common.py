@@ -7,10 +7,10 @@ from flask import g, request
 from marshmallow import ValidationError, fields, validate
 from sqlalchemy import func, select
 
+from attendance.accounts import require, user_for_api_token
 from attendance.api.french import FrenchSchema
 from attendance.errors import Unauthorized
 from attendance.extensions import db
-from attendance.services.auth import require, user_for_api_token
 
 
 def authenticated_user():

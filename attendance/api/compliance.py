@@ -6,10 +6,10 @@ from marshmallow import fields
 
 from attendance.api.common import Hours, permission_required
 from attendance.api.french import FrenchSchema
+from attendance.clock import parse_month
 from attendance.extensions import db
 from attendance.hours.caps import billable_month_hours, cap_checks
 from attendance.hours.compliance import compliance_view
-from attendance.hours.periods import parse_month
 
 blp = Blueprint(
     "hours",
@@ -17,7 +17,7 @@ blp = Blueprint(
     url_prefix="/api/hours",
     description="Heures réalisées, contrôles du contrat et conformité du mois",
 )
-MONTH_PATH = "/purchase-orders/<int:order_id>/months/<string:month>"
+MONTH_PATH = "/purchase-orders/<int:purchase_order_id>/months/<string:month>"
 
 
 class CapCheckSchema(FrenchSchema):
@@ -113,28 +113,28 @@ class ComplianceSchema(FrenchSchema):
 @blp.get(MONTH_PATH)
 @blp.response(200, MonthHoursSchema)
 @permission_required("contract:read")
-def get_month_hours(order_id, month):
+def get_month_hours(purchase_order_id, month):
     """Heures réalisées et facturables du mois, par stagiaire, composante et classe."""
     first = parse_month(month)
-    rows = billable_month_hours(db.session, g.org, order_id, first)
+    rows = billable_month_hours(db.session, g.org, purchase_order_id, first)
     return {"month": first.strftime("%Y-%m"), "items": rows}
 
 
 @blp.get(MONTH_PATH + "/checks")
 @blp.response(200, ChecksSchema)
 @permission_required("contract:read")
-def get_cap_checks(order_id, month):
+def get_cap_checks(purchase_order_id, month):
     """Contrôles du contrat (R1, R2, R3, R4, R7, R10) : statut et chiffres."""
     first = parse_month(month)
     return {
         "month": first.strftime("%Y-%m"),
-        "items": cap_checks(db.session, g.org, order_id, first),
+        "items": cap_checks(db.session, g.org, purchase_order_id, first),
     }
 
 
 @blp.get(MONTH_PATH + "/compliance")
 @blp.response(200, ComplianceSchema)
 @permission_required("contract:read")
-def get_compliance(order_id, month):
+def get_compliance(purchase_order_id, month):
     """Vue de conformité du mois : heures par classe, plafonds, signatures, corrections."""
-    return compliance_view(db.session, g.org, order_id, parse_month(month))
+    return compliance_view(db.session, g.org, purchase_order_id, parse_month(month))

@@ -14,10 +14,10 @@ from attendance.api.common import (
     permission_required,
 )
 from attendance.api.french import FrenchSchema
+from attendance.contract.purchase_orders import create_composante, update_composante
 from attendance.extensions import db
 from attendance.models import BILLING_UNITS, Composante
-from attendance.services.purchase_orders import create_composante, update_composante
-from attendance.services.tenancy import get_owned, org_select
+from attendance.tenancy import get_owned, org_select
 
 blp = Blueprint(
     "composantes", __name__, url_prefix="/api/composantes", description="Composantes des BDC"

@@ -13,12 +13,12 @@ from attendance.api.common import (
     permission_required,
 )
 from attendance.api.french import FrenchSchema
+from attendance.contract.corrections import create_correction
 from attendance.errors import DomainError
 from attendance.extensions import db
 from attendance.hours.classes import HOUR_CLASSES
 from attendance.models import Correction
-from attendance.services.corrections import create_correction
-from attendance.services.tenancy import org_select
+from attendance.tenancy import org_select
 
 blp = Blueprint(
     "corrections", __name__, url_prefix="/api/corrections", description="Correctifs horaires (R12)"

@@ -9,10 +9,10 @@ from attendance.api.common import permission_required
 from attendance.api.french import FrenchSchema
 from attendance.extensions import db
 from attendance.models import Trainee
-from attendance.services.tenancy import get_owned
 from attendance.signing import devices, kiosk
 from attendance.signing.qr import qr_svg
 from attendance.signing.signins import create_tutor_link
+from attendance.tenancy import get_owned
 
 blp = Blueprint(
     "devices",

@@ -12,15 +12,15 @@ from flask import g, send_file
 from flask_smorest import Blueprint
 from marshmallow import fields, validate
 
+from attendance.accounts import can
 from attendance.api.common import permission_required
 from attendance.api.french import FrenchSchema
+from attendance.clock import parse_month
+from attendance.contract.competences import get_assessment, save_assessment
 from attendance.errors import NotFound
 from attendance.extensions import db
-from attendance.hours.periods import parse_month
 from attendance.models import PurchaseOrder, Slot, Trainee
-from attendance.services.auth import can
-from attendance.services.competences import get_assessment, save_assessment
-from attendance.services.tenancy import get_owned
+from attendance.tenancy import get_owned
 from reports.assiduite import assiduite_pdf
 from reports.batch import KINDS, documents_zip
 from reports.certificates import certificate_for_trainee, certificate_pdf
@@ -84,14 +84,14 @@ class CompetenceSchema(FrenchSchema):
     assessed_at = fields.DateTime(dump_only=True)
 
 
-@blp.get("/purchase-orders/<int:order_id>/trainees/<int:trainee_id>/certificate")
+@blp.get("/purchase-orders/<int:purchase_order_id>/trainees/<int:trainee_id>/certificate")
 @blp.arguments(PeriodArgs, location="query")
 @blp.doc(**PDF_DOC)
 @permission_required("contract:read")
-def get_certificate(args, order_id, trainee_id):
+def get_certificate(args, purchase_order_id, trainee_id):
     """Certificat de réalisation d'un stagiaire sur un BDC, pour un ou plusieurs mois."""
     period = Period.parse(args["first"], args["last"])
-    content = certificate_pdf(db.session, g.org, order_id, trainee_id, period)
+    content = certificate_pdf(db.session, g.org, purchase_order_id, trainee_id, period)
     return _pdf(content, f"certificat_{period.slug}_{trainee_id}.pdf")
 
 
@@ -107,13 +107,15 @@ def get_trainee_certificate(args, trainee_id):
     return _pdf(content, f"certificat_{period.slug}_{trainee_id}.pdf")
 
 
-@blp.get("/purchase-orders/<int:order_id>/trainees/<int:trainee_id>/assiduite/<string:month>")
+@blp.get(
+    "/purchase-orders/<int:purchase_order_id>/trainees/<int:trainee_id>/assiduite/<string:month>"
+)
 @blp.doc(**PDF_DOC)
 @permission_required("contract:read")
-def get_assiduite(order_id, trainee_id, month):
+def get_assiduite(purchase_order_id, trainee_id, month):
     """Attestation d'assiduité mensuelle d'un stagiaire."""
     first = parse_month(month)
-    content = assiduite_pdf(db.session, g.org, order_id, trainee_id, first)
+    content = assiduite_pdf(db.session, g.org, purchase_order_id, trainee_id, first)
     return _pdf(content, f"assiduite_{first:%Y-%m}_{trainee_id}.pdf")
 
 
@@ -138,14 +140,14 @@ def get_week_sheet(trainee_id, week):
     return _pdf(content, f"emargement_{monday:%G-W%V}_{trainee_id}.pdf")
 
 
-@blp.get("/purchase-orders/<int:order_id>/documents.zip")
+@blp.get("/purchase-orders/<int:purchase_order_id>/documents.zip")
 @blp.arguments(BatchArgs, location="query")
 @blp.doc(**_file_doc("application/zip"))
 @permission_required("contract:read")
-def get_batch(args, order_id):
+def get_batch(args, purchase_order_id):
     """Tous les documents d'un BDC et d'une période en un zip (un PDF par stagiaire)."""
     period = Period.parse(args["first"], args["last"])
-    order = get_owned(db.session, PurchaseOrder, order_id, g.org, "bon de commande")
+    order = get_owned(db.session, PurchaseOrder, purchase_order_id, g.org, "bon de commande")
     buffer = io.BytesIO()
     documents_zip(db.session, g.org, order.id, period, buffer, kinds=args["kinds"])
     buffer.seek(0)

@@ -6,9 +6,9 @@ from marshmallow import fields
 
 from attendance.api.common import permission_required
 from attendance.api.french import FrenchSchema
+from attendance.contract.importer import import_file
 from attendance.errors import DomainError
 from attendance.extensions import db
-from attendance.services.importer import import_file
 
 blp = Blueprint("imports", __name__, url_prefix="/api/imports", description="Imports")
 

@@ -10,10 +10,10 @@ from marshmallow import fields, validate
 
 from attendance.api.common import Hours, Money, permission_required
 from attendance.api.french import FrenchSchema
+from attendance.clock import parse_month
 from attendance.extensions import db
-from attendance.hours.periods import parse_month
 from attendance.models import Invoice, PurchaseOrder
-from attendance.services.tenancy import get_owned
+from attendance.tenancy import get_owned
 from billing import pricing
 from billing.exports import lines_csv, lines_xlsx
 from billing.invoices import issue_credit_note, issue_invoice, list_invoices
@@ -27,7 +27,7 @@ blp = Blueprint(
     url_prefix="/api/billing",
     description="Facturation : lignes du mois, factures, avoirs et PDF",
 )
-LINES_PATH = "/purchase-orders/<int:order_id>/months/<string:month>/lines"
+LINES_PATH = "/purchase-orders/<int:purchase_order_id>/months/<string:month>/lines"
 
 
 class PreviewArgs(FrenchSchema):
@@ -148,8 +148,10 @@ class InvoiceFilter(FrenchSchema):
     purchase_order_id = fields.Integer()
 
 
-def _statement(order_id: int, month: str, preview: bool):
-    return month_statement(db.session, g.org, order_id, parse_month(month), preview=preview)
+def _statement(purchase_order_id: int, month: str, preview: bool):
+    return month_statement(
+        db.session, g.org, purchase_order_id, parse_month(month), preview=preview
+    )
 
 
 def _download(content: bytes, mimetype: str, filename: str) -> Response:
@@ -169,18 +171,18 @@ def _export_name(statement, extension: str) -> str:
 @blp.arguments(PreviewArgs, location="query")
 @blp.response(200, StatementSchema)
 @permission_required("contract:read")
-def get_lines(args, order_id, month):
+def get_lines(args, purchase_order_id, month):
     """Lignes de facturation du mois par composante (et cumul depuis le début du BDC)."""
-    return _statement(order_id, month, args["preview"])
+    return _statement(purchase_order_id, month, args["preview"])
 
 
 @blp.get(LINES_PATH + ".csv")
 @blp.arguments(PreviewArgs, location="query")
 @blp.doc(responses={"200": {"description": "CSV (UTF-8 avec BOM, ;, virgule décimale)"}})
 @permission_required("contract:read")
-def get_lines_csv(args, order_id, month):
+def get_lines_csv(args, purchase_order_id, month):
     """Lignes du mois en CSV pour Excel."""
-    statement = _statement(order_id, month, args["preview"])
+    statement = _statement(purchase_order_id, month, args["preview"])
     return _download(
         lines_csv(statement), "text/csv; charset=utf-8", _export_name(statement, "csv")
     )
@@ -190,9 +192,9 @@ def get_lines_csv(args, order_id, month):
 @blp.arguments(PreviewArgs, location="query")
 @blp.doc(responses={"200": {"description": "Classeur Excel mis en forme pour l'impression"}})
 @permission_required("contract:read")
-def get_lines_xlsx(args, order_id, month):
+def get_lines_xlsx(args, purchase_order_id, month):
     """Lignes du mois en xlsx."""
-    statement = _statement(order_id, month, args["preview"])
+    statement = _statement(purchase_order_id, month, args["preview"])
     return _download(
         lines_xlsx(statement),
         "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
@@ -206,10 +208,10 @@ def get_lines_xlsx(args, order_id, month):
 @permission_required("contract:read")
 def get_invoices(args):
     """Factures et avoirs émis, les plus récents d'abord."""
-    order_id = args.get("purchase_order_id")
-    if order_id is not None:
-        get_owned(db.session, PurchaseOrder, order_id, g.org, "bon de commande")
-    return {"items": list_invoices(db.session, g.org, order_id)}
+    purchase_order_id = args.get("purchase_order_id")
+    if purchase_order_id is not None:
+        get_owned(db.session, PurchaseOrder, purchase_order_id, g.org, "bon de commande")
+    return {"items": list_invoices(db.session, g.org, purchase_order_id)}
 
 
 @blp.post("/invoices")

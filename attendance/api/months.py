@@ -9,17 +9,18 @@ from sqlalchemy import select
 
 from attendance.api.common import permission_required
 from attendance.api.french import FrenchSchema
+from attendance.clock import parse_month
 from attendance.extensions import db
-from attendance.hours.periods import parse_month
 from attendance.models import DeclarationPush, MonthDeclaration, MonthPeriod, PurchaseOrder
 from attendance.months import operations, states
 from attendance.months.declaration import blockers
-from attendance.services.tenancy import get_owned
+from attendance.tenancy import get_owned
+from reports.declaration_xlsx import declaration_xlsx
 
 blp = Blueprint(
     "months",
     __name__,
-    url_prefix="/api/purchase-orders/<int:order_id>/months",
+    url_prefix="/api/purchase-orders/<int:purchase_order_id>/months",
     description="Mois : synchronisation, validation, déclaration",
 )
 
@@ -74,12 +75,12 @@ def _month(text: str):
     return parse_month(text)
 
 
-def _period(order_id: int, month_text: str) -> MonthPeriod:
+def _period(purchase_order_id: int, month_text: str) -> MonthPeriod:
     """The month's period; a month never touched is a draft, shown without being stored."""
     month = _month(month_text)
-    period = states.get_period(db.session, g.org, order_id, month, create=False)
+    period = states.get_period(db.session, g.org, purchase_order_id, month, create=False)
     if period is None:
-        order = db.session.get(PurchaseOrder, order_id)
+        order = db.session.get(PurchaseOrder, purchase_order_id)
         period = MonthPeriod(
             organisation_id=g.org.id,
             purchase_order=order,
@@ -93,9 +94,9 @@ def _period(order_id: int, month_text: str) -> MonthPeriod:
 @blp.get("")
 @blp.response(200, MonthSchema(many=True))
 @permission_required("contract:read")
-def list_months(order_id):
+def list_months(purchase_order_id):
     """Les mois du BDC déjà ouverts, avec leur état."""
-    order = get_owned(db.session, PurchaseOrder, order_id, g.org, "bon de commande")
+    order = get_owned(db.session, PurchaseOrder, purchase_order_id, g.org, "bon de commande")
     return db.session.scalars(
         select(MonthPeriod)
         .where(MonthPeriod.purchase_order_id == order.id)
@@ -106,10 +107,10 @@ def list_months(order_id):
 @blp.get("/<month>")
 @blp.response(200, MonthDetailSchema)
 @permission_required("contract:read")
-def get_month(order_id, month):
+def get_month(purchase_order_id, month):
     """État du mois et ce qui empêche sa validation."""
-    period = _period(order_id, month)
-    order = db.session.get(PurchaseOrder, period.purchase_order_id or order_id)
+    period = _period(purchase_order_id, month)
+    order = db.session.get(PurchaseOrder, period.purchase_order_id or purchase_order_id)
     period.blockers = blockers(db.session, g.org, order, period.month)
     return period
 
@@ -117,9 +118,11 @@ def get_month(order_id, month):
 @blp.post("/<month>/sync")
 @blp.response(201, DeclarationSchema)
 @permission_required("contract:write")
-def post_sync(order_id, month):
+def post_sync(purchase_order_id, month):
     """Synchronise le mois : nouvelle version figée de la déclaration (R11)."""
-    declaration = operations.synchronise(db.session, g.org, order_id, _month(month), g.user)
+    declaration = operations.synchronise(
+        db.session, g.org, purchase_order_id, _month(month), g.user
+    )
     db.session.commit()
     return declaration
 
@@ -127,9 +130,9 @@ def post_sync(order_id, month):
 @blp.post("/<month>/validate")
 @blp.response(200, MonthSchema)
 @permission_required("contract:write")
-def post_validate(order_id, month):
+def post_validate(purchase_order_id, month):
     """Valide le mois : il est ensuite verrouillé (R11)."""
-    period = operations.validate(db.session, g.org, order_id, _month(month), g.user)
+    period = operations.validate(db.session, g.org, purchase_order_id, _month(month), g.user)
     db.session.commit()
     return period
 
@@ -138,9 +141,11 @@ def post_validate(order_id, month):
 @blp.arguments(ReopenSchema)
 @blp.response(200, MonthSchema)
 @permission_required("contract:write")
-def post_reopen(data, order_id, month):
+def post_reopen(data, purchase_order_id, month):
     """Rouvre un mois validé (administrateur, motif obligatoire)."""
-    period = operations.reopen(db.session, g.org, order_id, _month(month), g.user, data["reason"])
+    period = operations.reopen(
+        db.session, g.org, purchase_order_id, _month(month), g.user, data["reason"]
+    )
     db.session.commit()
     return period
 
@@ -149,10 +154,10 @@ def post_reopen(data, order_id, month):
 @blp.arguments(VersionArgs, location="query")
 @blp.response(200, DeclarationSchema)
 @permission_required("contract:read")
-def get_declaration(args, order_id, month):
+def get_declaration(args, purchase_order_id, month):
     """La déclaration synchronisée (dernière version, ou ?version=N)."""
     return operations.declaration_for(
-        db.session, g.org, order_id, _month(month), args.get("version")
+        db.session, g.org, purchase_order_id, _month(month), args.get("version")
     )
 
 
@@ -164,12 +169,12 @@ def get_declaration(args, order_id, month):
     content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
 )
 @permission_required("contract:read")
-def get_declaration_xlsx(args, order_id, month):
+def get_declaration_xlsx(args, purchase_order_id, month):
     """La déclaration au format Excel."""
     declaration = operations.declaration_for(
-        db.session, g.org, order_id, _month(month), args.get("version")
+        db.session, g.org, purchase_order_id, _month(month), args.get("version")
     )
-    content = operations.declaration_xlsx(declaration)
+    content = declaration_xlsx(declaration)
     name = (
         f"declaration_{declaration.period.purchase_order.number}_"
         f"{declaration.period.month:%Y-%m}_v{declaration.version}.xlsx"
@@ -185,18 +190,18 @@ def get_declaration_xlsx(args, order_id, month):
 @blp.post("/<month>/push")
 @blp.response(201, PushSchema)
 @permission_required("contract:write")
-def post_push(order_id, month):
+def post_push(purchase_order_id, month):
     """Envoie la dernière version au point d'envoi configuré (clé d'idempotence)."""
-    declaration = operations.declaration_for(db.session, g.org, order_id, _month(month))
+    declaration = operations.declaration_for(db.session, g.org, purchase_order_id, _month(month))
     return operations.push(db.session, declaration)
 
 
 @blp.get("/<month>/pushes")
 @blp.response(200, PushSchema(many=True))
 @permission_required("contract:read")
-def get_pushes(order_id, month):
+def get_pushes(purchase_order_id, month):
     """Toutes les tentatives d'envoi du mois et leur résultat."""
-    period = _period(order_id, month)
+    period = _period(purchase_order_id, month)
     return db.session.scalars(
         select(DeclarationPush)
         .join(DeclarationPush.declaration)

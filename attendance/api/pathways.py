@@ -13,15 +13,15 @@ from attendance.api.common import (
     permission_required,
 )
 from attendance.api.french import FrenchSchema
-from attendance.extensions import db
-from attendance.models import PATHWAY_STATUSES, Composante, Pathway
-from attendance.services.pathways import (
+from attendance.contract.pathways import (
     abandon_pathway,
     create_pathway,
     delete_pathway,
     update_pathway,
 )
-from attendance.services.tenancy import get_owned, org_select
+from attendance.extensions import db
+from attendance.models import PATHWAY_STATUSES, Composante, Pathway
+from attendance.tenancy import get_owned, org_select
 
 blp = Blueprint("pathways", __name__, url_prefix="/api/pathways", description="Parcours")
 

@@ -6,10 +6,10 @@ from marshmallow import ValidationError, fields, validate
 
 from attendance.api.common import PageArgs, one_of, page_schema, paginate, permission_required
 from attendance.api.french import FrenchSchema
+from attendance.contract.purchase_orders import create_purchase_order, update_purchase_order
 from attendance.extensions import db
 from attendance.models import BDC_MODES, Dispositif, PurchaseOrder
-from attendance.services.purchase_orders import create_purchase_order, update_purchase_order
-from attendance.services.tenancy import get_owned, org_select
+from attendance.tenancy import get_owned, org_select
 
 blp = Blueprint(
     "purchase_orders",
@@ -85,19 +85,19 @@ def post_purchase_order(data):
     return order
 
 
-@blp.get("/<int:order_id>")
+@blp.get("/<int:purchase_order_id>")
 @blp.response(200, PurchaseOrderSchema)
 @permission_required("contract:read")
-def get_purchase_order(order_id):
-    return get_owned(db.session, PurchaseOrder, order_id, g.org, "bon de commande")
+def get_purchase_order(purchase_order_id):
+    return get_owned(db.session, PurchaseOrder, purchase_order_id, g.org, "bon de commande")
 
 
-@blp.patch("/<int:order_id>")
+@blp.patch("/<int:purchase_order_id>")
 @blp.arguments(PurchaseOrderSchema(partial=True))
 @blp.response(200, PurchaseOrderSchema)
 @permission_required("contract:write")
-def patch_purchase_order(data, order_id):
-    order = get_owned(db.session, PurchaseOrder, order_id, g.org, "bon de commande")
+def patch_purchase_order(data, purchase_order_id):
+    order = get_owned(db.session, PurchaseOrder, purchase_order_id, g.org, "bon de commande")
     update_purchase_order(db.session, g.org, order, data)
     db.session.commit()
     return order

@@ -5,17 +5,17 @@ from flask import g, url_for
 from flask_smorest import Blueprint
 from marshmallow import fields, validate
 
+from attendance.accounts import can
 from attendance.api.common import one_of, permission_required
 from attendance.api.french import FrenchSchema
 from attendance.errors import NotFound
 from attendance.extensions import db
 from attendance.models import Slot, Trainee
-from attendance.services.auth import can
-from attendance.services.tenancy import get_owned
 from attendance.signing import roster as roster_ops
 from attendance.signing.common import can_run_slot, expected_trainees
 from attendance.signing.qr import qr_svg
 from attendance.signing.signins import issue_slot_link, issue_slot_qr, qr_rotation_seconds
+from attendance.tenancy import get_owned
 
 blp = Blueprint(
     "rosters", __name__, url_prefix="/api/slots", description="Feuille de présence d'une séance"

@@ -11,10 +11,10 @@ from marshmallow import fields, validate
 
 from attendance.api.french import FrenchSchema
 from attendance.extensions import db
-from attendance.security.ratelimit import signin_limited
 from attendance.signing.common import Client
 from attendance.signing.devices import DEVICE_COOKIE
 from attendance.signing.kiosk import KIOSK_COOKIE, sign_at_kiosk
+from attendance.signing.quotas import signin_limited
 from attendance.signing.signins import confirm_company_day, sign_with_link, sign_with_phone
 
 blp = Blueprint(

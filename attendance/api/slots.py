@@ -4,14 +4,14 @@ from flask import g
 from flask_smorest import Blueprint
 from marshmallow import fields, validate
 
+from attendance.accounts import can
 from attendance.api.common import PageArgs, one_of, page_schema, paginate, permission_required
 from attendance.api.french import FrenchSchema
+from attendance.contract.slots import create_slot, delete_slot, update_slot
 from attendance.errors import NotFound
 from attendance.extensions import db
 from attendance.models import SLOT_KINDS, Composante, Slot
-from attendance.services.auth import can
-from attendance.services.slots import create_slot, delete_slot, update_slot
-from attendance.services.tenancy import get_owned, org_select
+from attendance.tenancy import get_owned, org_select
 
 blp = Blueprint("slots", __name__, url_prefix="/api/slots", description="Séances")
 

@@ -8,7 +8,7 @@ from flask_smorest import Blueprint
 
 from attendance.api.common import permission_required
 from attendance.extensions import db
-from attendance.privacy.subject import trainee_archive
+from reports.personal_data import trainee_archive
 
 blp = Blueprint(
     "trainee_data",

@@ -7,11 +7,11 @@ from sqlalchemy import or_
 
 from attendance.api.common import PageArgs, page_schema, paginate, permission_required
 from attendance.api.french import FrenchSchema
+from attendance.contract.trainees import create_trainee, delete_trainee
 from attendance.extensions import db
 from attendance.models import Trainee
 from attendance.privacy.subject import rectify_trainee
-from attendance.services.tenancy import get_owned, org_select
-from attendance.services.trainees import create_trainee, delete_trainee
+from attendance.tenancy import get_owned, org_select
 
 blp = Blueprint("trainees", __name__, url_prefix="/api/trainees", description="Stagiaires")
 

@@ -40,10 +40,10 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Session, aliased
 
+from attendance import clock
 from attendance.errors import DomainError
-from attendance.hours import periods
 from attendance.models import Composante, Correction, Emargement, Organisation, PurchaseOrder, Slot
-from attendance.services.tenancy import get_owned
+from attendance.tenancy import get_owned
 
 GROUP_KEYS: tuple[str, ...] = ("trainee_id", "composante_id", "hour_class", "month")
 
@@ -70,13 +70,13 @@ def dialect_of(session: Session) -> str:
 
 def realised_minutes_sql(dialect: str):
     """SQL twin of ``realised.realised_minutes`` over the joined Emargement and Slot rows."""
-    scheduled = periods.scheduled_minutes(Slot.starts_at, Slot.ends_at, dialect)
+    scheduled = clock.scheduled_minutes(Slot.starts_at, Slot.ends_at, dialect)
     net = scheduled - Emargement.late_minutes - Emargement.early_leave_minutes
     counted = and_(
         Emargement.status == "present",
         or_(Slot.kind != "autoformation", Emargement.confirmed.is_(True)),
     )
-    return func.coalesce(func.sum(_when(counted, periods.at_least_zero(net, dialect))), 0)
+    return func.coalesce(func.sum(_when(counted, clock.at_least_zero(net, dialect))), 0)
 
 
 def _when(condition, value):
@@ -113,7 +113,7 @@ def realised_hours(
     """
     keys = _check_keys(by)
     get_owned(session, PurchaseOrder, purchase_order_id, org, "bon de commande")
-    win = periods.window(first_month, last_month, timezone)
+    win = clock.window(first_month, last_month, timezone)
     dialect = dialect_of(session)
     # A single month needs no month expression: every row belongs to it.
     month_in_sql = "month" in keys and not win.single_month
@@ -128,7 +128,7 @@ def realised_hours(
         "trainee_id": Emargement.trainee_id,
         "composante_id": Slot.composante_id,
         "hour_class": Slot.kind,
-        "month": periods.local_month(Slot.starts_at, win, dialect) if month_in_sql else None,
+        "month": clock.month_sql(Slot.starts_at, win, dialect) if month_in_sql else None,
     }
     in_window = and_(
         Slot.organisation_id == org.id,
@@ -174,15 +174,15 @@ def realised_hours(
         )
         .where(
             Slot.organisation_id == org.id,
-            win.holds(periods.without_index(Slot.starts_at, dialect)),
+            win.holds(clock.without_index(Slot.starts_at, dialect)),
             or_(
                 and_(
                     fix.c.scope == "day",
-                    periods.local_day(Slot.starts_at, win, dialect) == fix.c.day,
+                    clock.day_sql(Slot.starts_at, win, dialect) == fix.c.day,
                 ),
                 and_(
                     fix.c.scope == "month",
-                    periods.local_month(Slot.starts_at, win, dialect) == fix.c.month,
+                    clock.month_sql(Slot.starts_at, win, dialect) == fix.c.month,
                 ),
             ),
         )
@@ -241,7 +241,7 @@ def realised_hours(
     return list(map(HoursRow._make, session.connection().execute(statement)))
 
 
-def effective_corrections(org, composantes, win: periods.Window, dialect: str, trainee_id):
+def effective_corrections(org, composantes, win: clock.Window, dialect: str, trainee_id):
     """Validated corrections that apply in the window, one per (trainee, composante, class,
     scope, day), the latest; a month correction hides the day corrections of its month."""
     latest = (
@@ -271,8 +271,7 @@ def effective_corrections(org, composantes, win: periods.Window, dialect: str, t
         month_fix.trainee_id == Correction.trainee_id,
         month_fix.composante_id == Correction.composante_id,
         month_fix.hour_class == Correction.hour_class,
-        periods.month_of_date(month_fix.day, dialect)
-        == periods.month_of_date(Correction.day, dialect),
+        clock.month_of_date(month_fix.day, dialect) == clock.month_of_date(Correction.day, dialect),
     )
     return (
         select(
@@ -282,7 +281,7 @@ def effective_corrections(org, composantes, win: periods.Window, dialect: str, t
             Correction.hour_class,
             Correction.scope,
             Correction.day,
-            periods.month_of_date(Correction.day, dialect).label("month"),
+            clock.month_of_date(Correction.day, dialect).label("month"),
             Correction.minutes,
         )
         .where(
@@ -326,7 +325,7 @@ def hours_to_date(
     """Cumulative realised minutes from the BDC's first month through ``through_month``:
     what R1, R2, R3 and R10 compare with their limits, and what a certificate states."""
     order = get_owned(session, PurchaseOrder, purchase_order_id, org, "bon de commande")
-    first = min(periods.first_of_month(order.planned_start), periods.first_of_month(through_month))
+    first = min(clock.first_of_month(order.planned_start), clock.first_of_month(through_month))
     return realised_hours(
         session,
         org,

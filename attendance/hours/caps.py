@@ -12,11 +12,12 @@ from datetime import date
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from attendance.hours import limits, periods
+from attendance import clock
+from attendance.hours import limits
 from attendance.hours.aggregate import HoursRow, hours_to_date, trainee_month_hours
 from attendance.hours.classes import AUTOFORMATION, COMPANY, centre_minutes, distance_minutes
 from attendance.models import Composante, Emargement, Organisation, PurchaseOrder, Slot
-from attendance.services.tenancy import get_owned
+from attendance.tenancy import get_owned
 
 
 @dataclass(frozen=True)
@@ -143,7 +144,7 @@ def present_counts(
     session: Session, org: Organisation, purchase_order_id: int, month: date
 ) -> dict[int, int]:
     """Trainees present per group slot of the month (company slots are one trainee's)."""
-    win = periods.window(month)
+    win = clock.window(month)
     rows = session.execute(
         select(Slot.id, func.count(Emargement.id))
         .join(Emargement, Emargement.slot_id == Slot.id)

@@ -13,7 +13,8 @@ from datetime import date, datetime
 from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session
 
-from attendance.hours import limits, periods
+from attendance import clock
+from attendance.hours import limits
 from attendance.hours.aggregate import dialect_of
 from attendance.hours.caps import billable_month_hours, cap_checks, present_counts
 from attendance.hours.classes import COMPANY, HOUR_CLASSES
@@ -29,7 +30,7 @@ from attendance.models import (
     User,
 )
 from attendance.models.types import utcnow
-from attendance.services.tenancy import get_owned
+from attendance.tenancy import get_owned
 
 _SEVERITY = {limits.OK: 0, limits.WARNING: 1, limits.EXCEEDED: 2}
 
@@ -127,7 +128,7 @@ def compliance_view(
     """Assemble the view; ``now`` decides which slots are over (only those can miss a
     signature)."""
     order = get_owned(session, PurchaseOrder, purchase_order_id, org, "bon de commande")
-    month = periods.first_of_month(month)
+    month = clock.first_of_month(month)
     checks = cap_checks(session, org, order.id, month)
     billable = billable_month_hours(session, org, order.id, month)
     return ComplianceView(
@@ -141,7 +142,7 @@ def compliance_view(
 
 
 def _trainee_lines(session, org, order, month, billable, checks) -> list[TraineeLine]:
-    win = periods.window(month)
+    win = clock.window(month)
     active = (
         select(Pathway.trainee_id)
         .join(Composante)
@@ -195,7 +196,7 @@ def slot_lines(
     session: Session, org: Organisation, order: PurchaseOrder, month: date, now: datetime
 ) -> list[SlotLine]:
     """The month's slots of the BDC with their signature and validation state."""
-    win = periods.window(month)
+    win = clock.window(month)
     dialect = dialect_of(session)
     slots = session.execute(
         select(Slot, Composante.code, User.full_name)
@@ -232,7 +233,7 @@ def _missing_signatures(session, org, order, win, dialect, now) -> dict[int, lis
     """Trainees expected on a finished slot with no sign-in row at all (not even an absence
     recorded by the trainer): on group slots, every pathway of the composante open that day;
     on company slots, the slot's trainee."""
-    day = periods.local_day(Slot.starts_at, win, dialect)
+    day = clock.day_sql(Slot.starts_at, win, dialect)
     expected = or_(
         and_(
             Slot.kind != COMPANY,
@@ -282,7 +283,7 @@ def correction_lines(
             Correction.organisation_id == org.id,
             Composante.purchase_order_id == order.id,
             Correction.day >= month,
-            Correction.day < periods.next_month(month),
+            Correction.day < clock.next_month(month),
         )
         .order_by(Correction.day, Correction.id)
     ).all()

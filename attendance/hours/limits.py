@@ -3,15 +3,16 @@
 Which checks apply, and where their limit comes from, is data (``CAP_RULES``): each limit is a
 column of the BDC's dispositif, chosen by the BDC's mode. Every check returns a ``CapCheck``
 with its status (ok / warning / exceeded) and the figures behind it; none raises, because
-realised hours are facts to flag, not writes to refuse (the write-time checks live in
-``services/rules.py``).
+realised hours are facts to flag, not writes to refuse. The write-time checks
+(``attendance.contract.rules``) run these same functions on prescribed hours and refuse the
+write when one says exceeded, so each limit is compared in one place.
 """
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+from attendance.french import hours_fr as hours
 from attendance.models import BDC_MODES, Dispositif
-from attendance.services.rules import hours
 
 OK, WARNING, EXCEEDED = "ok", "warning", "exceeded"
 STATUSES = (OK, WARNING, EXCEEDED)
@@ -131,9 +132,11 @@ def check_pathway(
     company: int,
     max_pathway: int | None,
     max_company: int | None,
+    measured: str = "réalisées",
 ) -> list[CapCheck]:
     """R1 (CCTP §3.1.2) pathway ≤ 200 h and R2 (§3.1.5) company ≤ 70 h for Compétences Plus,
-    on realised minutes to date; the limits belong to the dispositif."""
+    on realised minutes to date (or prescribed ones, at write time); the limits belong to
+    the dispositif."""
     total = centre + company
     r1 = grade(total, max_pathway)
     r2 = grade(company, max_company)
@@ -143,7 +146,7 @@ def check_pathway(
         CapCheck(
             "R1",
             r1,
-            f"Parcours : {hours(total)} réalisées (centre + entreprise) pour {limit1} au plus.",
+            f"Parcours : {hours(total)} {measured} (centre + entreprise) pour {limit1} au plus.",
             {
                 "centre_minutes": centre,
                 "company_minutes": company,
@@ -157,7 +160,7 @@ def check_pathway(
         CapCheck(
             "R2",
             r2,
-            f"Entreprise : {hours(company)} réalisées pour {limit2} au plus.",
+            f"Entreprise : {hours(company)} {measured} pour {limit2} au plus.",
             {"company_minutes": company, "limit_minutes": max_company},
             trainee_id=trainee_id,
             composante_id=composante_id,

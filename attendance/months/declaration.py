@@ -12,7 +12,7 @@ from datetime import date, timedelta
 from sqlalchemy import case, func, or_, select
 from sqlalchemy.orm import Session
 
-from attendance.hours import periods
+from attendance import clock
 from attendance.hours.aggregate import dialect_of, effective_corrections, realised_minutes_sql
 from attendance.hours.caps import billable_month_hours, cap_checks
 from attendance.hours.classes import (
@@ -66,7 +66,7 @@ def month_days(month: date) -> list[date]:
 
 def _pathways(session: Session, org: Organisation, order: PurchaseOrder, month: date):
     """Pathways open at some point of the month (R18 dates), with their trainee and composante."""
-    end = periods.next_month(month)
+    end = clock.next_month(month)
     return session.execute(
         select(Pathway, Trainee, Composante)
         .join(Trainee, Trainee.id == Pathway.trainee_id)
@@ -83,9 +83,9 @@ def _pathways(session: Session, org: Organisation, order: PurchaseOrder, month: 
 
 def _absence_minutes(session, org, order, month) -> dict[tuple[int, int], int]:
     """Scheduled time not realised: whole slots marked absent, late arrivals, early leaves."""
-    win = periods.window(month)
+    win = clock.window(month)
     dialect = dialect_of(session)
-    scheduled = periods.scheduled_minutes(Slot.starts_at, Slot.ends_at, dialect)
+    scheduled = clock.scheduled_minutes(Slot.starts_at, Slot.ends_at, dialect)
     missed = case(
         (Emargement.status == "absent", scheduled),
         else_=Emargement.late_minutes + Emargement.early_leave_minutes,
@@ -107,9 +107,9 @@ def _absence_minutes(session, org, order, month) -> dict[tuple[int, int], int]:
 def _day_minutes(session, org, order, month) -> dict[tuple[int, int], dict[str, int]]:
     """Realised minutes per trainee, composante and local day; a validated day correction
     replaces its day's minutes of its class, a month correction adds a line of its own."""
-    win = periods.window(month)
+    win = clock.window(month)
     dialect = dialect_of(session)
-    day = periods.local_day(Slot.starts_at, win, dialect)
+    day = clock.day_sql(Slot.starts_at, win, dialect)
     composantes = select(Composante.id).where(
         Composante.organisation_id == org.id, Composante.purchase_order_id == order.id
     )
@@ -161,7 +161,7 @@ def build_declaration(
     session: Session, org: Organisation, order: PurchaseOrder, month: date, progress=None
 ) -> dict:
     """The month's declaration as plain JSON-able data: ``rows``, ``grid``, ``totals``."""
-    month = periods.first_of_month(month)
+    month = clock.first_of_month(month)
     billable = billable_month_hours(session, org, order.id, month)
     checks = cap_checks(session, org, order.id, month)
     absences = _absence_minutes(session, org, order, month)

@@ -2,22 +2,15 @@
 declaration asks here first, whatever path it comes from (API, pages, CLI, sign-in)."""
 
 from collections.abc import Iterable
-from datetime import date, datetime
-from zoneinfo import ZoneInfo
+from datetime import date
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from attendance.clock import local_day
 from attendance.errors import Conflict
 from attendance.french import month_fr as month_label
 from attendance.models import Composante, MonthPeriod, Organisation, Slot
-
-PARIS = ZoneInfo("Europe/Paris")
-
-
-def local_day(instant: datetime) -> date:
-    """The day an instant falls on in France, which decides its month."""
-    return instant.astimezone(PARIS).date()
 
 
 def ensure_open(
@@ -62,7 +55,7 @@ def month_validated(month: date, purchase_order_id: int) -> Conflict:
 
 def ensure_slot_month_open(session: Session, slot: Slot) -> None:
     """The sign-in paths' check: a slot's sign-ins belong to the month the slot starts in."""
-    order_id = session.scalar(
+    purchase_order_id = session.scalar(
         select(Composante.purchase_order_id).where(Composante.id == slot.composante_id)
     )
-    ensure_open(session, slot.organisation_id, order_id, [local_day(slot.starts_at)])
+    ensure_open(session, slot.organisation_id, purchase_order_id, [local_day(slot.starts_at)])

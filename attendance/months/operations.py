@@ -9,14 +9,13 @@ from flask import current_app
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from attendance import evidence
 from attendance.errors import DomainError
 from attendance.models import MonthDeclaration, MonthPeriod, Organisation, PurchaseOrder, User
 from attendance.months import declaration as builder
 from attendance.months import states
 from attendance.months.connector import Endpoint, push_declaration
-from attendance.services.tenancy import get_owned
-from attendance.signing import evidence
-from reports.declaration_xlsx import write_declaration
+from attendance.tenancy import get_owned
 
 
 def synchronise(
@@ -111,14 +110,6 @@ def declaration_for(
     if chosen is None:
         raise DomainError("VERSION_NOT_FOUND", f"La version {version} n'existe pas.", status=404)
     return chosen
-
-
-def declaration_xlsx(declaration: MonthDeclaration) -> bytes:
-    period = declaration.period
-    title = f"{builder.title(period.purchase_order, period.month)} — version {declaration.version}"
-    return write_declaration(
-        declaration.rows, declaration.grid, builder.month_days(period.month), title
-    )
 
 
 def configured_endpoint() -> Endpoint | None:

@@ -16,7 +16,7 @@ from attendance.errors import Conflict, DomainError, Forbidden, RuleViolation
 from attendance.models import MonthDeclaration, MonthPeriod, Organisation, PurchaseOrder, User
 from attendance.models.types import utcnow
 from attendance.months.lock import month_label
-from attendance.services.tenancy import get_owned
+from attendance.tenancy import get_owned
 
 DRAFT, SYNCHRONISED, VALIDATED = "draft", "synchronised", "validated"
 STATE_LABELS = {DRAFT: "Brouillon", SYNCHRONISED: "Synchronisé", VALIDATED: "Validé"}

@@ -7,11 +7,10 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
-from flask import current_app
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from attendance.hours import periods
+from attendance import clock
 from attendance.hours.compliance import SlotLine, compliance_view
 from attendance.models import Organisation, PurchaseOrder, User
 from attendance.models.types import utcnow
@@ -45,7 +44,7 @@ def staff_recipients(session: Session, org: Organisation) -> list[User]:
 
 def month_digest(session: Session, org: Organisation, month: date, now: datetime):
     """Per BDC running in the month, its finished slots missing a sign-in or a validation."""
-    end = periods.next_month(month)
+    end = clock.next_month(month)
     orders = session.scalars(
         select(PurchaseOrder)
         .where(
@@ -76,7 +75,7 @@ def _line(slot: SlotLine, zone: ZoneInfo) -> str:
 
 
 def digest_message(org: Organisation, month: date, digests: list[OrderDigest], to: str):
-    zone = ZoneInfo(current_app.config["TIMEZONE"])
+    zone = clock.zone()
     parts = [
         "Bonjour,\n",
         f"Points à régler avant la clôture de {month_label(month)} ({org.name}) :",
@@ -105,8 +104,8 @@ def send_digests(session: Session, channel: Channel, now: datetime | None = None
     """``attendance digest``: one e-mail per staff member of each organisation with open
     points this month; nothing is sent where nothing is open."""
     now = now or utcnow()
-    zone = ZoneInfo(current_app.config["TIMEZONE"])
-    month = periods.first_of_month(now.astimezone(zone).date())
+    zone = clock.zone()
+    month = clock.first_of_month(now.astimezone(zone).date())
     report = DigestReport()
     for org in session.scalars(select(Organisation).order_by(Organisation.id)).all():
         digests = month_digest(session, org, month, now)

@@ -16,13 +16,13 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from zoneinfo import ZoneInfo
 
 from flask import current_app
 from sqlalchemy import select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
+from attendance.clock import local_time
 from attendance.hours.classes import SYNCHRONOUS_CLASSES
 from attendance.models import Emargement, Organisation, Reminder, Slot, User
 from attendance.models.types import utcnow
@@ -55,7 +55,7 @@ class RunReport:
 
 
 def _local(moment: datetime) -> datetime:
-    return moment.astimezone(ZoneInfo(current_app.config["TIMEZONE"]))
+    return local_time(moment)
 
 
 def _slot_words(slot: Slot) -> str:

@@ -23,6 +23,7 @@ from datetime import date
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
+from attendance import evidence
 from attendance.models import (
     Composante,
     Correction,
@@ -39,7 +40,6 @@ from attendance.models import (
     Trainee,
 )
 from attendance.models.types import utcnow
-from attendance.signing import evidence
 
 ANONYMOUS_LAST_NAME = "ANONYME"
 PERSONAL_EVIDENCE_KEYS = ("ip", "user_agent", "phone_id", "tutor_name", "tutor_email")

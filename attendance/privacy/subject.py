@@ -6,15 +6,14 @@ The evidence log records *which* fields were corrected and by whom, never the va
 log cannot be rewritten, and retention must later be able to remove those values.
 """
 
-import io
-import json
-import zipfile
 from datetime import date, datetime
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from attendance.errors import Conflict, DomainError
+from attendance import evidence
+from attendance.contract.trainees import update_trainee
+from attendance.errors import Conflict
 from attendance.models import (
     CompetenceAssessment,
     Correction,
@@ -31,11 +30,7 @@ from attendance.models import (
     Trainee,
     User,
 )
-from attendance.services.tenancy import get_owned
-from attendance.services.trainees import update_trainee
-from attendance.signing import evidence
-from reports.certificates import certificate_for_trainee
-from reports.period import Period
+from attendance.tenancy import get_owned
 
 IDENTITY = ("last_name", "first_name", "birth_date", "email", "phone", "external_id", "boe", "aah")
 
@@ -123,40 +118,6 @@ def trainee_data(session: Session, org: Organisation, trainee_id: int) -> dict:
         "relances": rows(Reminder),
         "journal_de_preuves": log,
     }
-
-
-def trainee_archive(session: Session, org: Organisation, trainee_id: int) -> bytes:
-    """The zip handed to the trainee: the JSON, each signature image, the certificate of
-    realisation over their whole training (R13), when there are hours to certify."""
-    data = trainee_data(session, org, trainee_id)
-    trainee = session.get(Trainee, trainee_id)
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
-        archive.writestr(
-            "donnees.json", json.dumps(data, ensure_ascii=False, indent=2, sort_keys=True)
-        )
-        for e in session.scalars(
-            select(Emargement).where(
-                Emargement.trainee_id == trainee_id, Emargement.signature_png.is_not(None)
-            )
-        ):
-            archive.writestr(f"signatures/emargement-{e.id}.png", e.signature_png)
-        pathways = data["parcours"]
-        if pathways:
-            first = min(date.fromisoformat(p["entry_date"]) for p in pathways)
-            last = max(
-                date.fromisoformat(p["effective_exit_date"] or p["planned_exit_date"])
-                for p in pathways
-            )
-            period = Period(first.replace(day=1), max(first, last).replace(day=1))
-            try:
-                pdf = certificate_for_trainee(session, org, trainee, period)
-            except DomainError as error:
-                if error.code != "NOTHING_TO_CERTIFY":
-                    raise
-            else:
-                archive.writestr("documents/certificat-de-realisation.pdf", pdf)
-    return buffer.getvalue()
 
 
 def rectify_trainee(

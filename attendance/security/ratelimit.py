@@ -29,7 +29,7 @@ from werkzeug.exceptions import HTTPException
 from attendance.errors import DomainError
 from attendance.extensions import db
 from attendance.models import RateLimitCounter
-from attendance.signing.write_gate import sqlite_writer
+from attendance.sql import sqlite_writer
 
 DEFAULT_LIMITS = {
     # Failed logins per account and per IP address (brute force, password spraying).
@@ -248,38 +248,6 @@ def login_guarded(authenticate: Callable, email: str | None):
         if error.status in FAILURE_STATUSES:
             record_failures(keys)
         raise
-
-
-def signin_attempt_keys() -> list[tuple[str, str | None]]:
-    """One quota per signing credential: the phone's device cookie, the kiosk's cookie, or
-    the link/tutor token of the body; the IP address when none is given."""
-    from attendance.signing.devices import DEVICE_COOKIE
-    from attendance.signing.kiosk import KIOSK_COOKIE
-
-    body = request.get_json(silent=True)
-    token = body.get("token") if isinstance(body, dict) else None
-    credential = (
-        request.cookies.get(KIOSK_COOKIE) if request.path.endswith("/kiosk") else None
-    ) or request.cookies.get(DEVICE_COOKIE)
-    if not credential and isinstance(token, str):
-        credential = token
-    return [("signin_client_attempts", credential or f"ip:{client_ip()}")]
-
-
-def signin_failure_keys() -> list[tuple[str, str | None]]:
-    return [("signin_ip_failures", client_ip())]
-
-
-def invitation_attempt_keys() -> list[tuple[str, str | None]]:
-    return [("invitation_ip_attempts", client_ip())]
-
-
-def invitation_failure_keys() -> list[tuple[str, str | None]]:
-    return [("invitation_ip_failures", client_ip())]
-
-
-signin_limited = rate_limited(attempts=signin_attempt_keys, failures=signin_failure_keys)
-signin_page_limited = rate_limited(failures=signin_failure_keys)
 
 
 def client_ip() -> str:

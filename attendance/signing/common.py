@@ -3,7 +3,6 @@
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from zoneinfo import ZoneInfo
 
 from flask import current_app
 from sqlalchemy import Date, bindparam, cast, exists, func, insert, inspect, select, true
@@ -11,13 +10,14 @@ from sqlalchemy.exc import IntegrityError, NoInspectionAvailable
 from sqlalchemy.orm import Session, make_transient_to_detached
 from sqlalchemy.orm.attributes import set_committed_value
 
+from attendance import evidence
+from attendance.clock import local_day, local_time
 from attendance.errors import Conflict, DomainError
 from attendance.models import Composante, Emargement, MonthPeriod, Pathway, Slot, Trainee, User
 from attendance.models.types import utcnow
-from attendance.months.lock import ensure_open, local_day, month_validated
+from attendance.months.lock import ensure_open, month_validated
 from attendance.security.ratelimit import attempts_counted_with
-from attendance.signing import evidence
-from attendance.signing.write_gate import sqlite_writer
+from attendance.sql import sqlite_writer
 
 
 @dataclass
@@ -32,12 +32,8 @@ class Client:
         return {"ip": self.ip, "user_agent": (self.user_agent or "")[:500]}
 
 
-def local_date(moment: datetime) -> date:
-    return moment.astimezone(ZoneInfo(current_app.config["TIMEZONE"])).date()
-
-
 def half_day(slot: Slot) -> str:
-    local = slot.starts_at.astimezone(ZoneInfo(current_app.config["TIMEZONE"]))
+    local = local_time(slot.starts_at)
     return "matin" if local.hour < 12 else "après-midi"
 
 
@@ -81,7 +77,7 @@ def _expected_statement(slot: Slot):
     return (
         select(Trainee)
         .join(Pathway, Pathway.trainee_id == Trainee.id)
-        .where(*_on_pathway(slot.composante_id, slot.organisation_id, local_date(slot.starts_at)))
+        .where(*_on_pathway(slot.composante_id, slot.organisation_id, local_day(slot.starts_at)))
     )
 
 
@@ -168,7 +164,7 @@ def enrolment_and_record(session: Session, slot, trainee_id: int) -> tuple[bool,
                     "slot": slot.id,
                     "composante": slot.composante_id,
                     "org": slot.organisation_id,
-                    "day": local_date(slot.starts_at),
+                    "day": local_day(slot.starts_at),
                 },
             )
             .one()
@@ -180,7 +176,7 @@ def enrolment_and_record(session: Session, slot, trainee_id: int) -> tuple[bool,
 
 def already_signed(existing: Emargement) -> Conflict:
     when = existing.signed_at or existing.created_at
-    local = when.astimezone(ZoneInfo(current_app.config["TIMEZONE"]))
+    local = local_time(when)
     message = f"Déjà signé : votre émargement de {local:%H:%M} est enregistré pour cette séance."
     if existing.status == "absent":
         message = (

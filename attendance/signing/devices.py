@@ -13,10 +13,11 @@ from flask import current_app
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from attendance import evidence
 from attendance.errors import Conflict, DomainError
 from attendance.models import Device, Invitation, Organisation, Trainee, User
 from attendance.models.types import utcnow
-from attendance.signing import evidence, tokens
+from attendance.signing import tokens
 from attendance.signing.common import logged_write
 
 DEVICE_COOKIE = "attendance_device"

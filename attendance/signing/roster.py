@@ -8,10 +8,10 @@ from datetime import timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from attendance import evidence
 from attendance.errors import Conflict, DomainError, Forbidden
 from attendance.models import Device, Emargement, EmargementRevision, Slot, Trainee, User
 from attendance.models.types import utcnow
-from attendance.signing import evidence
 from attendance.signing.common import (
     can_run_slot,
     expected_trainees,

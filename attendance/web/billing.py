@@ -7,16 +7,16 @@ from datetime import date
 
 from flask import Blueprint, Response, abort, g, redirect, render_template, request, url_for
 
+from attendance.accounts import can
+from attendance.clock import parse_month
 from attendance.errors import DomainError, NotFound
 from attendance.extensions import db
 from attendance.french import hours_fr
 from attendance.hours.classes import HOUR_CLASSES, LABELS_FR
-from attendance.hours.periods import parse_month
 from attendance.models import Invoice, PurchaseOrder
 from attendance.models.invoice import BILLING_UNITS_FR
 from attendance.months.lock import month_label
-from attendance.services.auth import can
-from attendance.services.tenancy import get_owned, org_select
+from attendance.tenancy import get_owned, org_select
 from attendance.web.pages import login_required
 from billing import pricing
 from billing.exports import lines_csv, lines_xlsx
@@ -51,7 +51,7 @@ def index():
     _require("contract:read")
     chosen, month = request.args.get("bdc", type=int), request.args.get("mois", "")
     if chosen and month:
-        return redirect(url_for("billing_pages.month_page", order_id=chosen, month=month))
+        return redirect(url_for("billing_pages.month_page", purchase_order_id=chosen, month=month))
     orders = db.session.scalars(
         org_select(PurchaseOrder, g.org).order_by(PurchaseOrder.planned_start.desc())
     ).all()
@@ -64,31 +64,31 @@ def index():
     )
 
 
-def _statement(order_id: int, month: str):
+def _statement(purchase_order_id: int, month: str):
     """The validated month's lines, or its preview when the month is not validated."""
     try:
         first = parse_month(month)
-        return month_statement(db.session, g.org, order_id, first, preview=True)
+        return month_statement(db.session, g.org, purchase_order_id, first, preview=True)
     except NotFound:
         abort(404)
 
 
-@bp.get("/<int:order_id>/<month>")
+@bp.get("/<int:purchase_order_id>/<month>")
 @login_required
-def month_page(order_id: int, month: str):
+def month_page(purchase_order_id: int, month: str):
     """The month's lines (a marked preview while the month is not validated)."""
     _require("contract:read")
-    return _render_month(order_id, month)
+    return _render_month(purchase_order_id, month)
 
 
-def _render_month(order_id: int, month: str, error: str | None = None, status: int = 200):
+def _render_month(purchase_order_id: int, month: str, error: str | None = None, status: int = 200):
     try:
-        statement = _statement(order_id, month)
+        statement = _statement(purchase_order_id, month)
     except DomainError as exc:
         return render_template(
             "billing/index.html", error=exc.message, orders=[], invoices=[], default_month=month
         ), 400
-    invoice = active_invoice(db.session, g.org, order_id, statement.month)
+    invoice = active_invoice(db.session, g.org, purchase_order_id, statement.month)
     return render_template(
         "billing/month.html",
         statement=statement,
@@ -98,7 +98,7 @@ def _render_month(order_id: int, month: str, error: str | None = None, status: i
         can_issue=can(g.user, "contract:write"),
         error=error,
         issued=request.args.get("emise"),
-        invoices=list_invoices(db.session, g.org, order_id),
+        invoices=list_invoices(db.session, g.org, purchase_order_id),
         **_helpers(),
     ), status
 
@@ -111,12 +111,12 @@ def _download(content: bytes, mimetype: str, filename: str) -> Response:
     )
 
 
-@bp.get("/<int:order_id>/<month>/lignes.<any(csv, xlsx):extension>")
+@bp.get("/<int:purchase_order_id>/<month>/lignes.<any(csv, xlsx):extension>")
 @login_required
-def export(order_id: int, month: str, extension: str):
+def export(purchase_order_id: int, month: str, extension: str):
     _require("contract:read")
     try:
-        statement = _statement(order_id, month)
+        statement = _statement(purchase_order_id, month)
     except DomainError as exc:
         abort(400, exc.message)
     name = f"lignes-{statement.order.number}-{statement.month:%Y-%m}"
@@ -130,22 +130,27 @@ def export(order_id: int, month: str, extension: str):
     )
 
 
-@bp.post("/<int:order_id>/<month>/emettre")
+@bp.post("/<int:purchase_order_id>/<month>/emettre")
 @login_required
-def issue(order_id: int, month: str):
+def issue(purchase_order_id: int, month: str):
     _require("contract:write")
     org, user = g.org, g.user
     try:
         first = parse_month(month)
         invoice = run_with_retries(
-            db.session, lambda: issue_invoice(db.session, org, user, order_id, first)
+            db.session, lambda: issue_invoice(db.session, org, user, purchase_order_id, first)
         )
     except NotFound:
         abort(404)
     except DomainError as exc:
-        return _render_month(order_id, month, error=exc.message, status=exc.status)
+        return _render_month(purchase_order_id, month, error=exc.message, status=exc.status)
     return redirect(
-        url_for("billing_pages.month_page", order_id=order_id, month=month, emise=invoice.number)
+        url_for(
+            "billing_pages.month_page",
+            purchase_order_id=purchase_order_id,
+            month=month,
+            emise=invoice.number,
+        )
     )
 
 
@@ -169,7 +174,7 @@ def credit_note(invoice_id: int):
     org, user = g.org, g.user
     try:
         invoice = get_owned(db.session, Invoice, invoice_id, org, "facture")
-        order_id, month_code = invoice.purchase_order_id, invoice.month.strftime("%Y-%m")
+        purchase_order_id, month_code = invoice.purchase_order_id, invoice.month.strftime("%Y-%m")
         note = run_with_retries(
             db.session,
             lambda: issue_credit_note(
@@ -179,7 +184,12 @@ def credit_note(invoice_id: int):
     except NotFound:
         abort(404)
     except DomainError as exc:
-        return _render_month(order_id, month_code, error=exc.message, status=exc.status)
+        return _render_month(purchase_order_id, month_code, error=exc.message, status=exc.status)
     return redirect(
-        url_for("billing_pages.month_page", order_id=order_id, month=month_code, emise=note.number)
+        url_for(
+            "billing_pages.month_page",
+            purchase_order_id=purchase_order_id,
+            month=month_code,
+            emise=note.number,
+        )
     )

@@ -7,13 +7,13 @@ import io
 
 from flask import Blueprint, abort, g, render_template, send_file
 
+from attendance.accounts import can
+from attendance.clock import parse_month, window
 from attendance.errors import DomainError, NotFound
 from attendance.extensions import db
 from attendance.hours.classes import LABELS_FR
-from attendance.hours.periods import parse_month, window
 from attendance.models import Composante, PurchaseOrder, Slot
-from attendance.services.auth import can
-from attendance.services.tenancy import get_owned
+from attendance.tenancy import get_owned
 from attendance.web.pages import login_required
 from reports.assiduite import assiduite_pdf
 from reports.batch import documents_zip
@@ -43,14 +43,14 @@ def _pdf(content: bytes, name: str):
     )
 
 
-@bp.get("/<int:order_id>/<month>")
+@bp.get("/<int:purchase_order_id>/<month>")
 @login_required
-def month_documents(order_id: int, month: str):
+def month_documents(purchase_order_id: int, month: str):
     """The month's trainees (hours from the engine) and slots, with their documents."""
 
     def produce():
         period = Period.month(parse_month(month))
-        order = get_owned(db.session, PurchaseOrder, order_id, g.org, "bon de commande")
+        order = get_owned(db.session, PurchaseOrder, purchase_order_id, g.org, "bon de commande")
         certificates = certificates_for_order(db.session, g.org, order.id, period)
         win = window(period.first_month)
         slots = db.session.scalars(
@@ -77,23 +77,23 @@ def month_documents(order_id: int, month: str):
     return _guarded(produce)
 
 
-@bp.get("/<int:order_id>/<month>/certificat/<int:trainee_id>.pdf")
+@bp.get("/<int:purchase_order_id>/<month>/certificat/<int:trainee_id>.pdf")
 @login_required
-def certificate(order_id: int, month: str, trainee_id: int):
+def certificate(purchase_order_id: int, month: str, trainee_id: int):
     def produce():
         period = Period.month(parse_month(month))
-        content = certificate_pdf(db.session, g.org, order_id, trainee_id, period)
+        content = certificate_pdf(db.session, g.org, purchase_order_id, trainee_id, period)
         return _pdf(content, f"certificat_{period.slug}_{trainee_id}.pdf")
 
     return _guarded(produce)
 
 
-@bp.get("/<int:order_id>/<month>/assiduite/<int:trainee_id>.pdf")
+@bp.get("/<int:purchase_order_id>/<month>/assiduite/<int:trainee_id>.pdf")
 @login_required
-def assiduite(order_id: int, month: str, trainee_id: int):
+def assiduite(purchase_order_id: int, month: str, trainee_id: int):
     def produce():
         first = parse_month(month)
-        content = assiduite_pdf(db.session, g.org, order_id, trainee_id, first)
+        content = assiduite_pdf(db.session, g.org, purchase_order_id, trainee_id, first)
         return _pdf(content, f"assiduite_{first:%Y-%m}_{trainee_id}.pdf")
 
     return _guarded(produce)
@@ -107,12 +107,12 @@ def slot_sheet(slot_id: int):
     )
 
 
-@bp.get("/<int:order_id>/<month>/documents.zip")
+@bp.get("/<int:purchase_order_id>/<month>/documents.zip")
 @login_required
-def batch(order_id: int, month: str):
+def batch(purchase_order_id: int, month: str):
     def produce():
         period = Period.month(parse_month(month))
-        order = get_owned(db.session, PurchaseOrder, order_id, g.org, "bon de commande")
+        order = get_owned(db.session, PurchaseOrder, purchase_order_id, g.org, "bon de commande")
         buffer = io.BytesIO()
         documents_zip(db.session, g.org, order.id, period, buffer)
         buffer.seek(0)

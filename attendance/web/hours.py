@@ -4,15 +4,15 @@ from datetime import date
 
 from flask import Blueprint, abort, g, redirect, render_template, request, url_for
 
+from attendance.accounts import can
+from attendance.clock import parse_month
 from attendance.errors import DomainError, NotFound
 from attendance.extensions import db
 from attendance.french import hours_fr, month_fr
 from attendance.hours.classes import HOUR_CLASSES, LABELS_FR
 from attendance.hours.compliance import compliance_view
-from attendance.hours.periods import parse_month
 from attendance.models import PurchaseOrder
-from attendance.services.auth import can
-from attendance.services.tenancy import org_select
+from attendance.tenancy import org_select
 from attendance.web.pages import login_required
 
 bp = Blueprint("hours_pages", __name__, url_prefix="/heures")
@@ -36,19 +36,19 @@ def index():
     chosen = request.args.get("bdc", type=int)
     month = request.args.get("mois", "")
     if chosen and month:
-        return redirect(url_for("hours_pages.compliance", order_id=chosen, month=month))
+        return redirect(url_for("hours_pages.compliance", purchase_order_id=chosen, month=month))
     return render_template(
         "hours/index.html", orders=orders, default_month=date.today().strftime("%Y-%m")
     )
 
 
-@bp.get("/<int:order_id>/<month>")
+@bp.get("/<int:purchase_order_id>/<month>")
 @login_required
-def compliance(order_id: int, month: str):
+def compliance(purchase_order_id: int, month: str):
     """The compliance view of one BDC and month."""
     _require_billing_view()
     try:
-        view = compliance_view(db.session, g.org, order_id, parse_month(month))
+        view = compliance_view(db.session, g.org, purchase_order_id, parse_month(month))
     except NotFound:
         abort(404)
     except DomainError as exc:

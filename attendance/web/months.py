@@ -6,27 +6,28 @@ from datetime import date
 
 from flask import Blueprint, abort, flash, g, redirect, render_template, request, send_file, url_for
 
+from attendance.accounts import can
+from attendance.clock import first_of_month, next_month, parse_month
 from attendance.errors import DomainError, NotFound
 from attendance.extensions import db
 from attendance.french import hours_fr as hours
-from attendance.hours.periods import first_of_month, next_month, parse_month
 from attendance.models import MonthPeriod, PurchaseOrder
 from attendance.months import operations, states
 from attendance.months.declaration import blockers
 from attendance.months.lock import month_label
-from attendance.services.auth import can
-from attendance.services.tenancy import get_owned
+from attendance.tenancy import get_owned
 from attendance.web.pages import login_required
+from reports.declaration_xlsx import declaration_xlsx
 
 bp = Blueprint("month_pages", __name__, url_prefix="/mois")
 STATE_CLASS = {"draft": "state-draft", "synchronised": "state-sync", "validated": "state-ok"}
 
 
-def _order(order_id: int) -> PurchaseOrder:
+def _order(purchase_order_id: int) -> PurchaseOrder:
     if not can(g.user, "contract:read"):
         abort(403)
     try:
-        return get_owned(db.session, PurchaseOrder, order_id, g.org, "bon de commande")
+        return get_owned(db.session, PurchaseOrder, purchase_order_id, g.org, "bon de commande")
     except NotFound:
         abort(404)
 
@@ -38,11 +39,11 @@ def _month(text: str) -> date:
         abort(404)
 
 
-@bp.get("/<int:order_id>")
+@bp.get("/<int:purchase_order_id>")
 @login_required
-def index(order_id: int):
+def index(purchase_order_id: int):
     """Every month of the BDC from its start to the current one, with its state."""
-    order = _order(order_id)
+    order = _order(purchase_order_id)
     stored = {
         p.month: p
         for p in db.session.scalars(
@@ -65,10 +66,10 @@ def index(order_id: int):
     )
 
 
-@bp.get("/<int:order_id>/<month>")
+@bp.get("/<int:purchase_order_id>/<month>")
 @login_required
-def detail(order_id: int, month: str):
-    order = _order(order_id)
+def detail(purchase_order_id: int, month: str):
+    order = _order(purchase_order_id)
     chosen = _month(month)
     period = states.get_period(db.session, g.org, order.id, chosen, create=False)
     latest = states.latest_declaration(db.session, period) if period else None
@@ -90,8 +91,8 @@ def detail(order_id: int, month: str):
     )
 
 
-def _act(order_id: int, month: str, action, success: str):
-    order = _order(order_id)
+def _act(purchase_order_id: int, month: str, action, success: str):
+    order = _order(purchase_order_id)
     if not can(g.user, "contract:write"):
         abort(403)
     try:
@@ -104,53 +105,55 @@ def _act(order_id: int, month: str, action, success: str):
     else:
         db.session.commit()
         flash(success, "success")
-    return redirect(url_for("month_pages.detail", order_id=order_id, month=month))
+    return redirect(url_for("month_pages.detail", purchase_order_id=purchase_order_id, month=month))
 
 
-@bp.post("/<int:order_id>/<month>/synchroniser")
+@bp.post("/<int:purchase_order_id>/<month>/synchroniser")
 @login_required
-def synchronise(order_id: int, month: str):
+def synchronise(purchase_order_id: int, month: str):
     return _act(
-        order_id,
+        purchase_order_id,
         month,
         lambda order, m: operations.synchronise(db.session, g.org, order.id, m, g.user),
         "Mois synchronisé : nouvelle version enregistrée.",
     )
 
 
-@bp.post("/<int:order_id>/<month>/valider")
+@bp.post("/<int:purchase_order_id>/<month>/valider")
 @login_required
-def validate(order_id: int, month: str):
+def validate(purchase_order_id: int, month: str):
     return _act(
-        order_id,
+        purchase_order_id,
         month,
         lambda order, m: operations.validate(db.session, g.org, order.id, m, g.user),
         "Mois validé : il est maintenant verrouillé.",
     )
 
 
-@bp.post("/<int:order_id>/<month>/rouvrir")
+@bp.post("/<int:purchase_order_id>/<month>/rouvrir")
 @login_required
-def reopen(order_id: int, month: str):
+def reopen(purchase_order_id: int, month: str):
     reason = request.form.get("reason", "")
     return _act(
-        order_id,
+        purchase_order_id,
         month,
         lambda order, m: operations.reopen(db.session, g.org, order.id, m, g.user, reason),
         "Mois rouvert.",
     )
 
 
-@bp.get("/<int:order_id>/<month>/declaration.xlsx")
+@bp.get("/<int:purchase_order_id>/<month>/declaration.xlsx")
 @login_required
-def download(order_id: int, month: str):
-    order = _order(order_id)
+def download(purchase_order_id: int, month: str):
+    order = _order(purchase_order_id)
     try:
         declaration = operations.declaration_for(db.session, g.org, order.id, _month(month))
     except DomainError as error:
         flash(error.message, "error")
-        return redirect(url_for("month_pages.detail", order_id=order_id, month=month))
+        return redirect(
+            url_for("month_pages.detail", purchase_order_id=purchase_order_id, month=month)
+        )
     name = f"declaration_{order.number}_{month}_v{declaration.version}.xlsx"
     return send_file(
-        io.BytesIO(operations.declaration_xlsx(declaration)), as_attachment=True, download_name=name
+        io.BytesIO(declaration_xlsx(declaration)), as_attachment=True, download_name=name
     )

@@ -1,18 +1,17 @@
 """Login and the staff home page."""
 
-from datetime import datetime
 from functools import wraps
-from zoneinfo import ZoneInfo
 
-from flask import Blueprint, current_app, g, redirect, render_template, request, session, url_for
+from flask import Blueprint, g, redirect, render_template, request, session, url_for
 from sqlalchemy import func, select
 
+from attendance import clock
+from attendance.accounts import authenticate, can
 from attendance.errors import Unauthorized
 from attendance.extensions import db
 from attendance.models import Composante, Pathway, PurchaseOrder, Slot, User
 from attendance.security.ratelimit import TooManyRequests, login_guarded
-from attendance.services.auth import authenticate, can
-from attendance.services.tenancy import org_select
+from attendance.tenancy import org_select
 
 bp = Blueprint("pages", __name__)
 
@@ -77,8 +76,7 @@ def home():
             ).all()
         )
         orders = [(order, counts.get(order.id, 0)) for order in order_rows]
-    paris = ZoneInfo(current_app.config["TIMEZONE"])
-    today = datetime.now(paris).replace(hour=0, minute=0, second=0, microsecond=0)
+    today = clock.local_midnight_utc(clock.today())
     slots_query = (
         org_select(Slot, g.org).where(Slot.starts_at >= today).order_by(Slot.starts_at).limit(20)
     )

@@ -5,9 +5,9 @@ import io
 import pytest
 from openpyxl import Workbook
 
+from attendance.contract.importer import TEMPLATE_HEADERS
 from attendance.extensions import db
 from attendance.models import Pathway, PathwayEvent, Trainee
-from attendance.services.importer import TEMPLATE_HEADERS
 from tests.api.helpers import assert_error, count
 from tests.factories import gen_composante, gen_org, gen_purchase_order, gen_user, token_for
 

@@ -22,12 +22,12 @@ def test_purchase_order_and_composante_round_trip(client, app):
         },
     )
     assert order.status_code == 201, order.get_json()
-    order_id = order.get_json()["id"]
+    purchase_order_id = order.get_json()["id"]
     composante = client.post(
         "/api/composantes",
         headers=headers,
         json={
-            "purchase_order_id": order_id,
+            "purchase_order_id": purchase_order_id,
             "code": "C1",
             "title": "Remise à niveau",
             "contracted_centre_hours": 1800,
@@ -40,10 +40,10 @@ def test_purchase_order_and_composante_round_trip(client, app):
     assert body["unit_price"] == "12.3456"
     assert body["contracted_centre_hours"] == 1800
     assert body["billing_unit"] == "trainee_hour"
-    fetched = client.get(f"/api/purchase-orders/{order_id}", headers=headers).get_json()
+    fetched = client.get(f"/api/purchase-orders/{purchase_order_id}", headers=headers).get_json()
     assert fetched["composante_ids"] == [composante.get_json()["id"]]
     patched = client.patch(
-        f"/api/purchase-orders/{order_id}",
+        f"/api/purchase-orders/{purchase_order_id}",
         headers=headers,
         json={"title": "Compétences Plus Albi 2"},
     )

@@ -165,7 +165,7 @@ def test_concurrent_issuing_gives_numbers_without_gap_or_duplicate(app):
     barrier = threading.Barrier(len(orders) * 2)
     outcomes, errors = [], []
 
-    def issue(order_id):
+    def issue(purchase_order_id):
         with app.app_context():
             session = db.session
             barrier.wait(timeout=60)
@@ -173,11 +173,11 @@ def test_concurrent_issuing_gives_numbers_without_gap_or_duplicate(app):
                 organisation = session.get(Organisation, org_id)
                 invoice = run_with_retries(
                     session,
-                    lambda: issue_invoice(session, organisation, None, order_id, MARCH),
+                    lambda: issue_invoice(session, organisation, None, purchase_order_id, MARCH),
                 )
-                outcomes.append((order_id, invoice.number))
+                outcomes.append((purchase_order_id, invoice.number))
             except Conflict as refused:
-                outcomes.append((order_id, refused.code))
+                outcomes.append((purchase_order_id, refused.code))
             except Exception as error:  # the assertion below shows it
                 errors.append(repr(error))
             finally:

@@ -52,5 +52,6 @@ def test_validation_refused_from_the_command_line_lists_the_blockers(runner, app
 
 
 def test_unknown_bdc_is_a_usage_error(runner, app):
+    month_setting()
     result = runner.invoke(args=["month", "sync", "--bdc", "NOPE", "--month", "2026-03"])
     assert result.exit_code == 2 and "introuvable" in result.output

@@ -182,8 +182,8 @@ def test_a_bad_month_gets_a_french_error(client, setting):
 
 
 def test_validation_and_reopening_are_kept_in_the_evidence_log(client, setting):
+    from attendance.evidence import verify_chain
     from attendance.models import EvidenceEntry
-    from attendance.signing.evidence import verify_chain
 
     url = URL.format(setting.order.id)
     client.post(url + "/sync", headers=setting.billing)

@@ -17,9 +17,9 @@ from sqlalchemy import func, select
 from werkzeug.serving import make_server
 
 from attendance import create_app
+from attendance.evidence import verify_chain
 from attendance.extensions import db
 from attendance.models import Emargement, Organisation
-from attendance.signing.evidence import verify_chain
 from tests.operations.postgres_cluster import ThrowawayCluster
 
 SECRET = "test-secret-key-with-more-than-256-bits-of-entropy-0123456789"

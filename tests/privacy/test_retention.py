@@ -3,6 +3,7 @@ totals, declarations' totals and invoices stay; the evidence log still verifies.
 
 from sqlalchemy import func, select
 
+from attendance.evidence import verify_chain
 from attendance.extensions import db
 from attendance.hours.aggregate import hours_to_date, trainee_month_hours
 from attendance.models import (
@@ -16,7 +17,6 @@ from attendance.models import (
     MonthDeclaration,
     Trainee,
 )
-from attendance.signing.evidence import verify_chain
 from tests.privacy.builders import MARCH_2018, make_archive
 
 

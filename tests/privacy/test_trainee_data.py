@@ -7,9 +7,9 @@ import zipfile
 
 from sqlalchemy import select
 
+from attendance.evidence import verify_chain
 from attendance.extensions import db
 from attendance.models import EvidenceEntry
-from attendance.signing.evidence import verify_chain
 from tests.factories import gen_org, gen_user, token_for
 from tests.privacy.builders import make_archive
 

@@ -181,7 +181,7 @@ def test_cookies_are_secure_by_default_outside_tests(app, tmp_path, monkeypatch)
 
 
 def test_the_demo_server_on_loopback_keeps_cookies_usable_over_http(monkeypatch):
-    from attendance import cli
+    from attendance.cli import setup as cli
 
     calls = []
     monkeypatch.delenv("SESSION_COOKIE_SECURE", raising=False)

@@ -40,7 +40,7 @@ def _victim() -> dict:
     db.session.commit()
     return {
         "owner": token_for(billing),
-        "order_id": order.id,
+        "purchase_order_id": order.id,
         "composante_id": composante.id,
         "trainee_id": trainee.id,
         "pathway_id": pathway.id,

@@ -6,10 +6,10 @@ import threading
 
 from sqlalchemy import func, select
 
+from attendance.evidence import verify_chain
 from attendance.extensions import db
 from attendance.models import Emargement, EvidenceEntry
 from attendance.signing.devices import DEVICE_COOKIE
-from attendance.signing.evidence import verify_chain
 from attendance.signing.signins import issue_slot_qr
 from tests.signing.helpers import bind_phone, signature_data_url
 

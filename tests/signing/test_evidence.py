@@ -11,10 +11,10 @@ import json
 import pytest
 from sqlalchemy import delete, select, update
 
+from attendance.evidence import entry_hash, verify_chain
 from attendance.extensions import db
 from attendance.models import Emargement, EvidenceEntry, EvidenceHead
 from attendance.signing.common import Client
-from attendance.signing.evidence import entry_hash, verify_chain
 from attendance.signing.roster import mark, validate_slot
 from attendance.signing.signins import issue_slot_qr, sign_with_phone
 from tests.signing.helpers import bind_phone, signature_data_url

@@ -7,6 +7,9 @@ import pytest
 from sqlalchemy import func, insert, select, update
 from sqlalchemy.orm import Session
 
+from attendance import evidence
+from attendance.clock import local_day
+from attendance.evidence import slot_chain
 from attendance.extensions import db
 from attendance.models import (
     Emargement,
@@ -15,10 +18,7 @@ from attendance.models import (
     MonthPeriod,
     Slot,
 )
-from attendance.months.lock import local_day
-from attendance.signing import evidence
 from attendance.signing.devices import DEVICE_COOKIE
-from attendance.signing.evidence import slot_chain
 from attendance.signing.signins import issue_slot_qr
 from tests.factories import token_for
 from tests.signing.helpers import bind_phone, make_room, signature_data_url

@@ -11,9 +11,9 @@ import pytest
 from PIL import Image
 from sqlalchemy import func, select
 
+from attendance.clock import local_day
 from attendance.extensions import db
 from attendance.models import Device, Emargement, EvidenceEntry
-from attendance.months.lock import local_day
 from attendance.signing import tokens
 from attendance.signing.devices import DEVICE_COOKIE
 from attendance.signing.signature import decode_signature

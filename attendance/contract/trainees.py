@@ -2,8 +2,9 @@
 
 from sqlalchemy.orm import Session
 
+from attendance.contract import rules
+from attendance.contract.pathways import delete_pathway
 from attendance.models import Organisation, Trainee
-from attendance.services import rules
 
 
 def create_trainee(session: Session, org: Organisation, data: dict) -> Trainee:
@@ -24,8 +25,6 @@ def update_trainee(session: Session, org: Organisation, trainee: Trainee, data: 
 
 def delete_trainee(session: Session, org: Organisation, trainee: Trainee) -> None:
     """R9 (FAQ 26, 49): only a trainee with no hour declared may be deleted."""
-    from attendance.services.pathways import delete_pathway
-
     for pathway in list(trainee.pathways):
         delete_pathway(session, org, pathway)
     session.delete(trainee)

@@ -1,28 +1,21 @@
 """``attendance invoice``: a BDC's month lines on the terminal, exported, or issued."""
 
-import sys
 from pathlib import Path
 
 import click
 from flask.cli import with_appcontext
-from sqlalchemy import select
 
+from attendance.cli.common import SIRET_OPTION, fail, organisation, purchase_order
+from attendance.clock import parse_month
 from attendance.errors import DomainError
 from attendance.extensions import db
 from attendance.french import hours_fr
-from attendance.hours.periods import parse_month
-from attendance.models import PurchaseOrder
 from billing import pricing
 from billing.exports import lines_csv, lines_xlsx
 from billing.invoices import issue_invoice
 from billing.lines import Statement, month_statement
 from billing.numbering import run_with_retries
 from billing.pdf import invoice_pdf
-
-
-def _fail(error: DomainError):
-    click.secho(f"Erreur ({error.code}) : {error.message}", fg="red", err=True)
-    sys.exit(1)
 
 
 def _print(statement: Statement) -> None:
@@ -51,7 +44,7 @@ def _print(statement: Statement) -> None:
 @click.command("invoice")
 @click.option("--bdc", "number", required=True, help="Numéro du bon de commande")
 @click.option("--month", required=True, help="Mois AAAA-MM")
-@click.option("--siret", help="SIRET de l'organisme (s'il y en a plusieurs)")
+@SIRET_OPTION
 @click.option("--preview", is_flag=True, help="Aperçu d'un mois non validé (non facturable)")
 @click.option("--csv", "csv_path", type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--xlsx", "xlsx_path", type=click.Path(dir_okay=False, path_type=Path))
@@ -62,16 +55,8 @@ def invoice_command(number, month, siret, preview, csv_path, xlsx_path, issue, p
     """Lignes de facturation d'un bon de commande pour un mois ; --issue émet la facture."""
     from tqdm import tqdm
 
-    from attendance.cli import _organisation
-
-    org = _organisation(siret)
-    order = db.session.scalar(
-        select(PurchaseOrder).where(
-            PurchaseOrder.organisation_id == org.id, PurchaseOrder.number == number
-        )
-    )
-    if order is None:
-        raise click.UsageError(f"Bon de commande « {number} » introuvable pour {org.name}.")
+    org = organisation(siret)
+    order = purchase_order(org, number)
     if issue and preview:
         raise click.UsageError("--issue et --preview s'excluent : un aperçu ne se facture pas.")
     if pdf_path and not issue:
@@ -104,4 +89,4 @@ def invoice_command(number, month, siret, preview, csv_path, xlsx_path, issue, p
                 click.echo(f"PDF écrit : {pdf_path}")
     except DomainError as error:
         db.session.rollback()
-        _fail(error)
+        fail(error)

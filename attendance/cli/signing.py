@@ -7,9 +7,10 @@ from flask import current_app
 from flask.cli import with_appcontext
 from sqlalchemy import select
 
+from attendance.cli.common import organisations
+from attendance.evidence import verify_chain
 from attendance.extensions import db
-from attendance.models import Organisation, SigningKey
-from attendance.signing.evidence import verify_chain
+from attendance.models import SigningKey
 from attendance.signing.keys import rotate_keys
 
 
@@ -23,11 +24,8 @@ def audit_group():
 @with_appcontext
 def verify_command(siret):
     """Vérifie le chaînage du journal de preuves et nomme la première entrée rompue."""
-    statement = select(Organisation).order_by(Organisation.id)
-    if siret:
-        statement = statement.where(Organisation.siret == siret)
     broken = False
-    for org in db.session.scalars(statement):
+    for org in organisations(siret):
         report = verify_chain(db.session, org)
         if report.broken_at is not None or report.problem:
             broken = True

@@ -3,20 +3,19 @@ a month of half-day slots and the sign-ins of the days already past."""
 
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from attendance import clock
+from attendance.accounts import create_user
+from attendance.contract.pathways import create_pathway
+from attendance.contract.purchase_orders import create_composante, create_purchase_order
+from attendance.contract.slots import create_slot
+from attendance.contract.trainees import create_trainee
 from attendance.models import Emargement, Organisation
-from attendance.services.auth import create_user
-from attendance.services.pathways import create_pathway
-from attendance.services.purchase_orders import create_composante, create_purchase_order
-from attendance.services.slots import create_slot
-from attendance.services.trainees import create_trainee
 
 DEMO_SIRET = "73282932000074"
-PARIS = ZoneInfo("Europe/Paris")
 TRAINEES = [
     ("Martin", "Léa", False, False),
     ("Bernard", "Hugo", False, False),
@@ -35,13 +34,13 @@ HALF_DAYS = ((time(9, 0), time(12, 30), "Matin"), (time(13, 30), time(17, 0), "A
 
 
 def _paris(day: date, at: time) -> datetime:
-    return datetime.combine(day, at, tzinfo=PARIS).astimezone(UTC)
+    return datetime.combine(day, at, tzinfo=clock.zone()).astimezone(UTC)
 
 
 def load_demo(session: Session, password: str, month: date | None = None) -> str:
     if session.scalar(select(Organisation).where(Organisation.siret == DEMO_SIRET)):
         return "Organisme de démonstration déjà présent : rien à faire."
-    today = datetime.now(PARIS).date()
+    today = clock.today()
     month = month or today.replace(day=1)
     org = Organisation(
         name="Centre de Formation Garonne",

@@ -9,7 +9,7 @@ from attendance.errors import DomainError
 from attendance.hours.classes import CENTRE_CLASSES, COMPANY
 from attendance.models import Composante, Correction, Organisation, Slot, Trainee, User
 from attendance.months.lock import ensure_open
-from attendance.services.tenancy import get_owned
+from attendance.tenancy import get_owned
 
 MAX_ATTACHMENT_BYTES = 5 * 1024 * 1024
 # Checked by content, not by name: the first bytes of each accepted format.

@@ -5,10 +5,11 @@ from datetime import date
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from attendance.contract import rules
+from attendance.contract.volumes import check_volumes
 from attendance.errors import Conflict, DomainError
 from attendance.models import Composante, Dispositif, Organisation, Pathway, PurchaseOrder
-from attendance.services import rules
-from attendance.services.tenancy import get_owned
+from attendance.tenancy import get_owned
 
 
 def dispositif_by_code(session: Session, code: str) -> Dispositif:
@@ -123,36 +124,5 @@ def update_composante(
         setattr(composante, key, value)
     session.flush()
     if lowered:
-        from attendance.services.pathways import check_volumes
-
         check_volumes(session, composante)
     return composante
-
-
-def composante_volumes(session: Session, order_id: int) -> dict[str, dict[int, int]]:
-    """Contracted and prescribed minutes per composante of one BDC, for R10."""
-    contracted_centre, contracted_company = {}, {}
-    for c in session.scalars(select(Composante).where(Composante.purchase_order_id == order_id)):
-        contracted_centre[c.id] = c.contracted_centre_minutes
-        contracted_company[c.id] = c.contracted_company_minutes
-    prescribed_centre = dict.fromkeys(contracted_centre, 0)
-    prescribed_company = dict.fromkeys(contracted_centre, 0)
-    rows = session.execute(
-        select(
-            Pathway.composante_id,
-            func.sum(Pathway.prescribed_centre_minutes),
-            func.sum(Pathway.prescribed_company_minutes),
-        )
-        .join(Composante)
-        .where(Composante.purchase_order_id == order_id)
-        .group_by(Pathway.composante_id)
-    )
-    for composante_id, centre, company in rows:
-        prescribed_centre[composante_id] = int(centre or 0)
-        prescribed_company[composante_id] = int(company or 0)
-    return {
-        "contracted_centre": contracted_centre,
-        "contracted_company": contracted_company,
-        "prescribed_centre": prescribed_centre,
-        "prescribed_company": prescribed_company,
-    }

@@ -6,6 +6,8 @@ from datetime import date
 from sqlalchemy import exists, select
 from sqlalchemy.orm import Session
 
+from attendance.contract import rules
+from attendance.contract.volumes import check_volumes
 from attendance.errors import Conflict, RuleViolation
 from attendance.models import (
     Composante,
@@ -20,9 +22,7 @@ from attendance.models import (
     User,
 )
 from attendance.months.lock import ensure_open
-from attendance.services import rules
-from attendance.services.purchase_orders import composante_volumes
-from attendance.services.tenancy import get_owned
+from attendance.tenancy import get_owned
 
 _DATE_FIELDS = ("entry_date", "planned_exit_date", "effective_exit_date")
 
@@ -45,17 +45,6 @@ def _check(session: Session, pathway: Pathway, *, volume_grew: bool) -> None:
     if volume_grew:
         session.flush()
         check_volumes(session, composante)
-
-
-def check_volumes(session: Session, composante: Composante) -> None:
-    """R10 over the composante's BDC, centre and company hours separately."""
-    volumes = composante_volumes(session, composante.purchase_order_id)
-    rules.check_contracted_volume(
-        composante.id, volumes["prescribed_centre"], volumes["contracted_centre"], "centre"
-    )
-    rules.check_contracted_volume(
-        composante.id, volumes["prescribed_company"], volumes["contracted_company"], "entreprise"
-    )
 
 
 def refresh_opening_date(session: Session, order: PurchaseOrder) -> None:

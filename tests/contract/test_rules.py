@@ -4,8 +4,8 @@ from datetime import date
 
 import pytest
 
+from attendance.contract import rules
 from attendance.errors import RuleViolation
-from attendance.services import rules
 
 
 def test_pathway_at_exactly_200_hours_is_accepted():

@@ -9,6 +9,7 @@ from datetime import date
 
 from attendance.errors import RuleViolation
 from attendance.french import hours_fr as hours
+from attendance.hours import limits
 
 
 def check_pathway_hours(
@@ -18,13 +19,23 @@ def check_pathway_hours(
     max_company_minutes: int | None,
     dispositif_name: str,
 ) -> None:
-    """R1 (CCTP §3.1.2) pathway ≤ 200 h and R2 (§3.1.5) company ≤ 70 h for Compétences Plus;
-    the limits belong to the dispositif."""
+    """R1 (CCTP §3.1.2) pathway ≤ 200 h and R2 (§3.1.5) company ≤ 70 h for Compétences Plus,
+    on prescribed hours; the limits belong to the dispositif and are compared by the same
+    check as realised hours (``limits.check_pathway``)."""
     if centre_minutes < 0 or company_minutes < 0:
         raise RuleViolation(
             "NEGATIVE_HOURS", "Les heures prescrites ne peuvent pas être négatives."
         )
-    if max_company_minutes is not None and company_minutes > max_company_minutes:
+    r1, r2 = limits.check_pathway(
+        None,
+        None,
+        centre_minutes,
+        company_minutes,
+        max_pathway_minutes,
+        max_company_minutes,
+        measured="prescrites",
+    )
+    if r2.status == limits.EXCEEDED:
         raise RuleViolation(
             "R2_COMPANY_HOURS_EXCEEDED",
             f"La période en entreprise est limitée à {hours(max_company_minutes)} pour "
@@ -32,8 +43,8 @@ def check_pathway_hours(
             "Réduisez les heures entreprise.",
             {"company_minutes": company_minutes, "max_company_minutes": max_company_minutes},
         )
-    total = centre_minutes + company_minutes
-    if max_pathway_minutes is not None and total > max_pathway_minutes:
+    if r1.status == limits.EXCEEDED:
+        total = r1.figures["total_minutes"]
         raise RuleViolation(
             "R1_PATHWAY_HOURS_EXCEEDED",
             f"Un parcours {dispositif_name} est limité à {hours(max_pathway_minutes)} "
@@ -119,9 +130,8 @@ def check_contracted_volume(
     bdc_prescribed = sum(prescribed_by_composante.values())
     bdc_contracted = sum(contracted_by_composante.values())
     result = VolumeCheck(composante_id, prescribed, contracted, bdc_prescribed, bdc_contracted)
-    # Each composante within its own volume implies the BDC is within its total, so the
-    # total is the only limit once fungibility applies.
-    if bdc_prescribed > bdc_contracted:
+    checks = limits.check_volumes(prescribed_by_composante, contracted_by_composante, label)
+    if any(check.status == limits.EXCEEDED for check in checks):
         raise RuleViolation(
             "R10_CONTRACTED_VOLUME_EXCEEDED",
             f"Heures {label} : le volume saisi est supérieur au volume contractualisé pour cette "

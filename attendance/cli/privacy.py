@@ -1,20 +1,16 @@
 """``attendance retention [--dry-run]``: anonymise trainees past the retention period."""
 
 import click
-from flask import current_app
 from flask.cli import with_appcontext
-from sqlalchemy import select
 
+from attendance import clock
+from attendance.cli.common import organisations
 from attendance.extensions import db
-from attendance.models import Organisation
-from attendance.models.types import utcnow
 from attendance.privacy.retention import retention_candidates, run_retention
 
 
 def _today():
-    from zoneinfo import ZoneInfo
-
-    return utcnow().astimezone(ZoneInfo(current_app.config["TIMEZONE"])).date()
+    return clock.today()
 
 
 @click.command("retention")
@@ -28,11 +24,8 @@ def retention_command(dry_run, siret):
     totaux mensuels et factures restent intacts ; le journal de preuves garde la trace."""
     from tqdm import tqdm
 
-    statement = select(Organisation).order_by(Organisation.id)
-    if siret:
-        statement = statement.where(Organisation.siret == siret)
     today = _today()
-    for org in db.session.scalars(statement).all():
+    for org in organisations(siret):
         total = len(retention_candidates(db.session, org, today))
         db.session.commit()
         with tqdm(total=total, desc=org.name, unit=" stagiaire", disable=None) as bar:

@@ -3,10 +3,11 @@
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from attendance.clock import local_day
 from attendance.errors import Conflict, DomainError
 from attendance.models import Composante, Emargement, Organisation, Slot, Trainee, User
-from attendance.months.lock import ensure_open, ensure_slot_month_open, local_day
-from attendance.services.tenancy import get_owned
+from attendance.months.lock import ensure_open, ensure_slot_month_open
+from attendance.tenancy import get_owned
 
 
 def _check_slot(session: Session, org: Organisation, slot: Slot) -> None:

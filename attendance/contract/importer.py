@@ -14,10 +14,10 @@ from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from attendance.contract.pathways import create_pathway
+from attendance.contract.trainees import create_trainee
 from attendance.errors import DomainError
 from attendance.models import Composante, Organisation, PurchaseOrder, Trainee, User
-from attendance.services.pathways import create_pathway
-from attendance.services.trainees import create_trainee
 
 # normalised header -> (field, required)
 COLUMNS = {

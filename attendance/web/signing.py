@@ -5,7 +5,7 @@ Phones post signatures to the JSON API (``attendance.api.signins``); the trainer
 post here. Both call the same operations in ``attendance.signing``.
 """
 
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from functools import wraps
 
 from flask import (
@@ -23,18 +23,12 @@ from flask import (
     url_for,
 )
 
+from attendance.accounts import can
 from attendance.errors import DomainError
 from attendance.extensions import db
 from attendance.models import Emargement, Organisation, Slot, Trainee
 from attendance.notify.reminders import reminders_for_slot
-from attendance.security.ratelimit import (
-    TooManyRequests,
-    invitation_attempt_keys,
-    invitation_failure_keys,
-    rate_limited,
-    signin_failure_keys,
-)
-from attendance.services.auth import can
+from attendance.security.ratelimit import TooManyRequests, rate_limited
 from attendance.signing import devices, kiosk, roster
 from attendance.signing.common import (
     can_run_slot,
@@ -43,6 +37,11 @@ from attendance.signing.common import (
     half_day,
 )
 from attendance.signing.qr import qr_svg
+from attendance.signing.quotas import (
+    invitation_attempt_keys,
+    invitation_failure_keys,
+    signin_failure_keys,
+)
 from attendance.signing.signins import (
     issue_slot_qr,
     open_slot_code,
@@ -51,6 +50,8 @@ from attendance.signing.signins import (
     tutor_days,
 )
 from attendance.web.pages import login_required
+from reports.certificates import certificate_for_trainee, today_local
+from reports.period import Period
 
 bp = Blueprint("signing", __name__)
 
@@ -97,23 +98,16 @@ def phone_home():
 def my_certificate():
     """The trainee downloads their own certificate of realisation from the bound phone
     (R13): from their first entry to the current month, or ``?de=AAAA-MM&a=AAAA-MM``."""
-    from reports.certificates import certificate_for_trainee
-    from reports.period import Period
-
     try:
         trainee = devices.device_from_credential(
             db.session, request.cookies.get(devices.DEVICE_COOKIE)
         ).trainee
-        first_entry = min((p.entry_date for p in trainee.pathways), default=None)
-        if first_entry is None:
-            raise DomainError(
-                "NO_PATHWAY", "Aucun parcours : pas encore de certificat.", status=404
+        period = Period.of_training(trainee.pathways, today_local())
+        if request.args.get("de") or request.args.get("a"):
+            period = Period.parse(
+                request.args.get("de") or f"{period.first_month:%Y-%m}",
+                request.args.get("a") or f"{period.last_month:%Y-%m}",
             )
-        today = datetime.now(UTC).date()
-        period = Period.parse(
-            request.args.get("de") or f"{first_entry:%Y-%m}",
-            request.args.get("a") or f"{today:%Y-%m}",
-        )
         org = db.session.get(Organisation, trainee.organisation_id)
         pdf = certificate_for_trainee(db.session, org, trainee, period)
     except DomainError as error:

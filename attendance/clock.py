@@ -1,24 +1,66 @@
-"""Months in local time and the SQL that puts a UTC instant into its local day or month.
+"""The one clock: local days and months, in Python and in SQL.
 
-Slots are stored in UTC; a month, a day and a correction's date are Europe/Paris ones. A
-slot at 23:30 UTC on 31 March belongs to April in Paris. PostgreSQL converts with its own
-time-zone database; SQLite has none, so the offsets in force over the queried window are
-read from ``zoneinfo`` and written into the query as a CASE over the (rare) transitions.
+Instants are stored in UTC; a day, a month and a correction's date are local ones, in the
+configured zone (``ATTENDANCE_TIMEZONE``, Europe/Paris by default). A slot at 23:30 UTC on
+31 March belongs to April in Paris. Everything that needs "which day is this" asks here.
+
+PostgreSQL converts with its own time-zone database; SQLite has none, so the offsets in
+force over the queried window are read from ``zoneinfo`` and written into the query as a
+CASE over the (rare) transitions.
 """
 
 import itertools
+import os
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
+from flask import current_app, has_app_context
 from sqlalchemy import Date, Integer, case, cast, func, type_coerce
 from sqlalchemy.sql.elements import ColumnElement, UnaryExpression
 from sqlalchemy.sql.operators import custom_op
 
 from attendance.errors import DomainError
-from attendance.models.types import UTCDateTime
+from attendance.models.types import UTCDateTime, utcnow
 
 DEFAULT_TIMEZONE = "Europe/Paris"
+
+
+def timezone_name() -> str:
+    """The configured zone: the app's ``TIMEZONE`` (from ``ATTENDANCE_TIMEZONE``), or the
+    environment's outside a request or command."""
+    if has_app_context():
+        return current_app.config.get("TIMEZONE", DEFAULT_TIMEZONE)
+    return os.environ.get("ATTENDANCE_TIMEZONE", DEFAULT_TIMEZONE)
+
+
+def zone() -> ZoneInfo:
+    return ZoneInfo(timezone_name())
+
+
+def local_day(instant: datetime) -> date:
+    """The local day an instant falls on; it decides the instant's month."""
+    return instant.astimezone(zone()).date()
+
+
+def local_time(instant: datetime) -> datetime:
+    return instant.astimezone(zone())
+
+
+def today() -> date:
+    return local_day(utcnow())
+
+
+def at_local(day: date, hour: int, minute: int = 0) -> datetime:
+    """A local wall-clock time on ``day``, as a UTC instant."""
+    return datetime(day.year, day.month, day.day, hour, minute, tzinfo=zone()).astimezone(UTC)
+
+
+def display(value: datetime | None, fmt: str = "%d/%m/%Y %H:%M") -> str:
+    """An instant as people read it: local time, « — » when absent."""
+    if value is None:
+        return "—"
+    return local_time(value).strftime(fmt)
 
 
 def parse_month(text: str) -> date:
@@ -76,13 +118,14 @@ class Window:
         return (instant >= self.utc_from) & (instant < self.utc_to)
 
 
-def local_midnight_utc(day: date, timezone: str) -> datetime:
-    return datetime(day.year, day.month, day.day, tzinfo=ZoneInfo(timezone)).astimezone(UTC)
+def local_midnight_utc(day: date, timezone: str | None = None) -> datetime:
+    zone_info = ZoneInfo(timezone) if timezone else zone()
+    return datetime(day.year, day.month, day.day, tzinfo=zone_info).astimezone(UTC)
 
 
 def window(first_month: date, last_month: date | None = None, timezone: str | None = None):
     """The UTC interval covering whole local months (a slot belongs to its start's month)."""
-    timezone = timezone or DEFAULT_TIMEZONE
+    timezone = timezone or timezone_name()
     first_month = first_of_month(first_month)
     last_month = first_of_month(last_month or first_month)
     if last_month < first_month:
@@ -130,14 +173,14 @@ def _sqlite_shifted(column, win: Window, *modifiers: str) -> ColumnElement:
     return case(*whens, else_=shifted(segments[-1][1]))
 
 
-def local_day(column, win: Window, dialect: str) -> ColumnElement:
+def day_sql(column, win: Window, dialect: str) -> ColumnElement:
     """The local calendar day of a UTC instant column (valid for instants inside ``win``)."""
     if dialect == "postgresql":
         return cast(func.timezone(win.timezone, column), Date)
     return type_coerce(_sqlite_shifted(column, win), Date)
 
 
-def local_month(column, win: Window, dialect: str) -> ColumnElement:
+def month_sql(column, win: Window, dialect: str) -> ColumnElement:
     """The first day of the local month of a UTC instant column (inside ``win``)."""
     if dialect == "postgresql":
         return cast(func.date_trunc("month", func.timezone(win.timezone, column)), Date)

@@ -4,11 +4,11 @@ company experience; the attestation de compétences prints them with nature and 
 from sqlalchemy import exists, select
 from sqlalchemy.orm import Session
 
+from attendance.accounts import can
 from attendance.errors import Forbidden
 from attendance.models import CompetenceAssessment, Organisation, Pathway, Slot, User
 from attendance.models.types import utcnow
-from attendance.services.auth import can
-from attendance.services.tenancy import get_owned
+from attendance.tenancy import get_owned
 
 
 def get_assessment(

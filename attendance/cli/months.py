@@ -1,34 +1,22 @@
 """``attendance month sync|validate``: the billing staff's monthly job from a terminal."""
 
-import sys
-
 import click
 from flask.cli import with_appcontext
-from sqlalchemy import select
 
+from attendance.cli.common import SIRET_OPTION, fail, organisation, purchase_order, staff_account
+from attendance.clock import parse_month
 from attendance.errors import DomainError
 from attendance.extensions import db
-from attendance.hours.periods import parse_month
-from attendance.models import Organisation, PurchaseOrder, User
 from attendance.months import operations
 from attendance.months.lock import month_label
 
 
-def _context(bdc: str, month: str, email: str | None):
-    order = db.session.scalar(select(PurchaseOrder).where(PurchaseOrder.number == bdc))
-    if order is None:
-        raise click.UsageError(f"Bon de commande « {bdc} » introuvable.")
-    actor = None
-    if email:
-        actor = db.session.scalar(
-            select(User).where(
-                User.email == email.lower(), User.organisation_id == order.organisation_id
-            )
-        )
-        if actor is None:
-            raise click.UsageError(f"Compte « {email} » introuvable dans cet organisme.")
+def _context(siret: str | None, bdc: str, month: str, email: str | None):
+    org = organisation(siret)
+    order = purchase_order(org, bdc)
+    actor = staff_account(org, email) if email else None
     try:
-        return order, parse_month(month), actor
+        return org, order, parse_month(month), actor
     except DomainError as error:
         raise click.UsageError(error.message) from error
 
@@ -41,10 +29,7 @@ def _run(action):
             result = action(bar)
         except DomainError as error:
             db.session.rollback()
-            click.secho(f"Refusé ({error.code}) : {error.message}", fg="red", err=True)
-            for item in error.details.get("blockers", []):
-                click.echo(f"  - {item['message']}", err=True)
-            sys.exit(1)
+            fail(error, key="blockers")
     db.session.commit()
     return result
 
@@ -58,12 +43,13 @@ def month_group():
 @click.option("--bdc", required=True, help="Numéro du bon de commande")
 @click.option("--month", "month_text", required=True, help="Mois, AAAA-MM")
 @click.option("--by", "email", help="E-mail du compte qui synchronise (historique)")
+@SIRET_OPTION
 @with_appcontext
-def sync_command(bdc, month_text, email):
+def sync_command(bdc, month_text, email, siret):
     """Synchronise le mois : nouvelle version figée de la déclaration."""
-    order, month, actor = _context(bdc, month_text, email)
+    org, order, month, actor = _context(siret, bdc, month_text, email)
     declaration = _run(
-        lambda bar: operations.synchronise(db.session, _org(order), order.id, month, actor, bar)
+        lambda bar: operations.synchronise(db.session, org, order.id, month, actor, bar)
     )
     click.echo(
         f"{month_label(month).capitalize()} synchronisé : version {declaration.version}, "
@@ -76,13 +62,10 @@ def sync_command(bdc, month_text, email):
 @click.option("--bdc", required=True, help="Numéro du bon de commande")
 @click.option("--month", "month_text", required=True, help="Mois, AAAA-MM")
 @click.option("--by", "email", required=True, help="E-mail du compte qui valide")
+@SIRET_OPTION
 @with_appcontext
-def validate_command(bdc, month_text, email):
+def validate_command(bdc, month_text, email, siret):
     """Valide le mois (il sera verrouillé)."""
-    order, month, actor = _context(bdc, month_text, email)
-    _run(lambda bar: operations.validate(db.session, _org(order), order.id, month, actor, bar))
+    org, order, month, actor = _context(siret, bdc, month_text, email)
+    _run(lambda bar: operations.validate(db.session, org, order.id, month, actor, bar))
     click.echo(f"{month_label(month).capitalize()} validé et verrouillé.")
-
-
-def _org(order: PurchaseOrder) -> Organisation:
-    return db.session.get(Organisation, order.organisation_id)
