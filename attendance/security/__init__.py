@@ -8,6 +8,8 @@ from flask import g
 from flask_wtf.csrf import CSRFError, CSRFProtect
 from werkzeug.middleware.proxy_fix import ProxyFix
 
+from attendance.extensions import db
+
 csrf = CSRFProtect()
 
 # Pages load only our own scripts and stylesheets: no inline script or style attribute
@@ -75,8 +77,6 @@ def init_security(app, api_blueprints) -> None:
     def _csrf_refused(error):
         """A form without its token (posted from another site, or a page kept open across a
         logout): refused, nothing done; the person reloads the page."""
-        from attendance.extensions import db
-
         db.session.rollback()
         message = "La page a expiré ou ne vient pas de ce site : rechargez-la puis recommencez."
         return message, 400, {"Content-Type": "text/plain; charset=utf-8"}
