@@ -15,8 +15,8 @@ from billing.invoices import issue_invoice
 from billing.numbering import run_with_retries
 from tests.factories.accounts import gen_org, gen_user
 from tests.factories.contract import (
+    enrol,
     gen_composante,
-    gen_pathway,
     gen_purchase_order,
     gen_slot,
     gen_trainee,
@@ -59,24 +59,88 @@ def _order_with_trainees(org, n, start: date, **order_fields):
         org, planned_start=start, planned_end=start.replace(year=start.year + 1), **order_fields
     )
     composante = gen_composante(order)
-    trainees = []
-    for i in range(n):
-        trainee = gen_trainee(
-            org,
-            phone=f"06000000{i:02d}",
-            birth_date=date(1990, 1, 1 + i),
-            external_id=f"FT-{order.number}-{i}",
-        )
-        gen_pathway(
-            trainee,
-            composante,
-            entry_date=start,
-            planned_exit_date=start + timedelta(days=110),
-            prescribed_centre_minutes=100 * 60,
-            prescribed_company_minutes=0,
-        )
-        trainees.append(trainee)
+    trainees = enrol(
+        composante,
+        [
+            gen_trainee(
+                org,
+                phone=f"06000000{i:02d}",
+                birth_date=date(1990, 1, 1 + i),
+                external_id=f"FT-{order.number}-{i}",
+            )
+            for i in range(n)
+        ],
+        entry_date=start,
+        planned_exit_date=start + timedelta(days=110),
+        prescribed_centre_minutes=100 * 60,
+        prescribed_company_minutes=0,
+    )
     return order, composante, trainees
+
+
+def _old_device_and_kiosk(org, trainee) -> None:
+    """An opened invitation, a bound phone and a kiosk PIN: what retention must erase."""
+    db.session.add_all(
+        [
+            Invitation(
+                organisation_id=org.id,
+                trainee_id=trainee.id,
+                kind="device",
+                jti="inv-old-1",
+                email=trainee.email,
+                expires_at=datetime(2018, 3, 10, tzinfo=UTC),
+            ),
+            KioskCredential(organisation_id=org.id, trainee_id=trainee.id, pin_hash="x"),
+        ]
+    )
+    db.session.flush()
+    db.session.add(
+        Device(
+            organisation_id=org.id,
+            trainee_id=trainee.id,
+            public_id="pub-old-1",
+            phone_id="p1",
+            invitation_id=db.session.query(Invitation.id).filter_by(jti="inv-old-1").scalar(),
+        )
+    )
+    db.session.commit()
+
+
+def _declare_and_invoice(org, billing, order) -> None:
+    """March 2018 synchronised, validated and invoiced on 3 April 2018."""
+    synchronise(db.session, org, order.id, MARCH_2018, billing)
+    set_month_state(order, MARCH_2018)
+    db.session.commit()
+    run_with_retries(
+        db.session,
+        lambda: issue_invoice(
+            db.session,
+            org,
+            billing,
+            order.id,
+            MARCH_2018,
+            issued_at=datetime(2018, 4, 3, 9, 0, tzinfo=UTC),
+        ),
+    )
+
+
+def _kept_trainees(org) -> list[Trainee]:
+    """One trainee of a co-financed 2018 BDC and one of a current BDC, each signed once."""
+    _, cofinanced_composante, cofinanced = _order_with_trainees(
+        org, 1, date(2018, 3, 5), co_financed=True
+    )
+    _, current_composante, current = _order_with_trainees(org, 1, date(2026, 3, 2))
+    db.session.commit()
+    for composante_, trainee in (
+        (cofinanced_composante, cofinanced[0]),
+        (current_composante, current[0]),
+    ):
+        slot = gen_slot(
+            composante_, datetime(trainee.pathways[0].entry_date.year, 3, 6, 8, 0, tzinfo=UTC)
+        )
+        db.session.commit()
+        _sign(slot, trainee)
+    return [cofinanced[0], current[0]]
 
 
 def make_archive(n_old: int = 3) -> Archive:
@@ -93,31 +157,7 @@ def make_archive(n_old: int = 3) -> Archive:
         )
         for day in (5, 6, 7, 8)
     ]
-    first = old[0]
-    db.session.add_all(
-        [
-            Invitation(
-                organisation_id=org.id,
-                trainee_id=first.id,
-                kind="device",
-                jti="inv-old-1",
-                email=first.email,
-                expires_at=datetime(2018, 3, 10, tzinfo=UTC),
-            ),
-            KioskCredential(organisation_id=org.id, trainee_id=first.id, pin_hash="x"),
-        ]
-    )
-    db.session.flush()
-    db.session.add(
-        Device(
-            organisation_id=org.id,
-            trainee_id=first.id,
-            public_id="pub-old-1",
-            phone_id="p1",
-            invitation_id=db.session.query(Invitation.id).filter_by(jti="inv-old-1").scalar(),
-        )
-    )
-    db.session.commit()
+    _old_device_and_kiosk(org, old[0])
     for slot in slots:
         for trainee in old[:-1]:
             _sign(slot, trainee)
@@ -129,34 +169,7 @@ def make_archive(n_old: int = 3) -> Archive:
     roster.validate_slot(db.session, slots[0], trainer, signature_data_url())
     for slot in slots[1:]:
         _sign(slot, old[-1], minutes_after=20)  # late
-    synchronise(db.session, org, order.id, MARCH_2018, billing)
-    set_month_state(order, MARCH_2018)
-    db.session.commit()
-    run_with_retries(
-        db.session,
-        lambda: issue_invoice(
-            db.session,
-            org,
-            billing,
-            order.id,
-            MARCH_2018,
-            issued_at=datetime(2018, 4, 3, 9, 0, tzinfo=UTC),
-        ),
-    )
+    _declare_and_invoice(org, billing, order)
     archive = Archive(org, billing, order.id, old)
-    _, cofinanced_composante, cofinanced = _order_with_trainees(
-        org, 1, date(2018, 3, 5), co_financed=True
-    )
-    _, current_composante, current = _order_with_trainees(org, 1, date(2026, 3, 2))
-    db.session.commit()
-    for composante_, trainee in (
-        (cofinanced_composante, cofinanced[0]),
-        (current_composante, current[0]),
-    ):
-        slot = gen_slot(
-            composante_, datetime(trainee.pathways[0].entry_date.year, 3, 6, 8, 0, tzinfo=UTC)
-        )
-        db.session.commit()
-        _sign(slot, trainee)
-    archive.kept = [cofinanced[0], current[0]]
+    archive.kept = _kept_trainees(org)
     return archive

@@ -1,4 +1,4 @@
-"""Fixtures of the sign-in tests (helpers in ``helpers.py``)."""
+"""Fixtures of the sign-in tests (the data comes from ``tests.factories``)."""
 
 import pytest
 
