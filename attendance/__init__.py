@@ -35,6 +35,17 @@ def _sqlite_begin(connection):
         connection.exec_driver_sql("BEGIN")
 
 
+def commit_the_request(response):
+    """Who commits: the edge, once, at the end of a request that succeeded (the Indico
+    base-handler rule). Domain functions only flush; a refused request (4xx/5xx) leaves
+    nothing behind, since its error handler rolled back and nothing is committed here. The
+    few writes that must land mid-request (a sign-in inside the SQLite writer queue, a
+    rate-limit counter, an invoice number) commit where they happen and say why."""
+    if response.status_code < 400:
+        db.session.commit()
+    return response
+
+
 def create_app(test_config: dict | None = None) -> Flask:
     app = Flask(
         __name__,
@@ -60,6 +71,7 @@ def create_app(test_config: dict | None = None) -> Flask:
 
     init_security(app, BLUEPRINTS)
     register_pages(app)
+    app.after_request(commit_the_request)
 
     from attendance.cli import register_commands
 
