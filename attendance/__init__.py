@@ -1,5 +1,6 @@
 """Electronic attendance and invoicing for training organisations: the app factory."""
 
+import logging
 from pathlib import Path
 
 from flask import Flask, request
@@ -15,6 +16,7 @@ from attendance.errors import DomainError, database_unreachable
 from attendance.extensions import api as rest_api
 from attendance.extensions import db, migrate
 
+log = logging.getLogger(__name__)
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 
 
@@ -93,7 +95,9 @@ def register_error_handlers(app: Flask) -> None:
     def answer(error):
         _safe_rollback()
         database_bug = isinstance(error, DBAPIError) and not isinstance(error, DataError)
-        if database_bug and not database_unreachable(error):
+        if database_unreachable(error):
+            log.warning("database unavailable: %s", error.__class__.__name__)
+        elif database_bug:
             raise error
         return error_response(error) if _wants_json() else error_page(error)
 
