@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 
 from attendance.extensions import db
 from attendance.models import Emargement, Invoice, MonthDeclaration, MonthPeriod, Organisation, User
-from tests.months.builders import month_setting
+from tests.factories import month_setting
 
 BDC = "BDC-2026-42"
 

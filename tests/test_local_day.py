@@ -23,8 +23,8 @@ from tests.factories import (
     gen_purchase_order,
     gen_trainee,
     gen_user,
+    validated_slot,
 )
-from tests.months.builders import validated_slot
 
 STARTS = datetime(2026, 3, 31, 22, 30, tzinfo=UTC)
 MARCH, APRIL = date(2026, 3, 1), date(2026, 4, 1)

@@ -9,8 +9,7 @@ from sqlalchemy import select
 from attendance.extensions import db
 from attendance.models import CompetenceAssessment, Pathway
 from tests.api.helpers import assert_error, count
-from tests.factories import gen_org, gen_user, token_for
-from tests.reports.builders import march_group
+from tests.factories import gen_org, gen_user, march_group, token_for
 from tests.reports.pdf_text import pdf_text
 
 

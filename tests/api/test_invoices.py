@@ -8,9 +8,7 @@ from openpyxl import load_workbook
 from attendance.extensions import db
 from attendance.models import Invoice, InvoiceCounter
 from tests.api.helpers import assert_error, count
-from tests.billing.builders import set_month_state
-from tests.billing.test_lines import presentiel_march
-from tests.factories import gen_user, token_for
+from tests.factories import gen_user, presentiel_march, set_month_state, token_for
 
 BASE = "/api/billing"
 

@@ -4,8 +4,7 @@ from pypdf import PdfReader
 
 from attendance.extensions import db
 from attendance.models import Invoice
-from tests.billing.builders import set_month_state
-from tests.billing.test_lines import presentiel_march
+from tests.factories import presentiel_march, set_month_state
 
 
 def test_invoice_command_refuses_a_draft_month_and_previews_it_on_request(runner, app):

@@ -1,7 +1,7 @@
 """Issuing invoices and credit notes: numbering, freezing, cancelling, concurrency."""
 
 import threading
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal
 
 import pytest
@@ -12,9 +12,17 @@ from attendance.extensions import db
 from attendance.models import Invoice, Organisation
 from billing.invoices import active_invoice, issue_credit_note, issue_invoice
 from billing.numbering import run_with_retries
-from tests.billing.builders import MARCH, set_month_state, signed, slot_on
-from tests.billing.test_lines import presentiel_march
-from tests.factories import gen_composante, gen_purchase_order, gen_trainee, gen_user
+from tests.factories import (
+    MARCH,
+    gen_composante,
+    gen_emargement,
+    gen_purchase_order,
+    gen_trainee,
+    gen_user,
+    half_day,
+    presentiel_march,
+    set_month_state,
+)
 
 ISSUED = datetime(2026, 4, 3, 9, 0, tzinfo=UTC)
 
@@ -68,7 +76,7 @@ def test_a_month_is_invoiced_once_and_the_refusal_leaves_no_gap(app):
     assert first.number in refused.value.message
     other = gen_purchase_order(org)
     composante = gen_composante(other)
-    signed(slot_on(composante, 2), gen_trainee(org))
+    gen_emargement(half_day(composante, date(2026, 3, 2)), gen_trainee(org))
     set_month_state(other)
     second = run_with_retries(
         db.session,
@@ -157,7 +165,7 @@ def test_concurrent_issuing_gives_numbers_without_gap_or_duplicate(app):
     for _ in range(5):
         other = gen_purchase_order(org)
         composante = gen_composante(other)
-        signed(slot_on(composante, 2), gen_trainee(org))
+        gen_emargement(half_day(composante, date(2026, 3, 2)), gen_trainee(org))
         set_month_state(other)
         orders.append(other.id)
     org_id = org.id

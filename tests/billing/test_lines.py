@@ -1,5 +1,6 @@
 """Invoice lines from realised hours, with figures computed by hand in each docstring."""
 
+from datetime import date
 from decimal import Decimal
 
 import pytest
@@ -8,33 +9,22 @@ from attendance.errors import Conflict
 from attendance.extensions import db
 from billing.lines import PREVIEW_LABEL_FR, month_statement
 from billing.pricing import VAT_EXEMPT_MENTION_FR
-from tests.billing.builders import APRIL, MARCH, set_month_state, signed, slot_on
-from tests.factories import gen_composante, gen_org, gen_purchase_order, gen_trainee
+from tests.factories import (
+    APRIL,
+    MARCH,
+    gen_composante,
+    gen_emargement,
+    gen_org,
+    gen_purchase_order,
+    gen_trainee,
+    half_day,
+    presentiel_march,
+    set_month_state,
+)
 
 
 def _by_code(statement):
     return {line.code: line for line in statement.lines}
-
-
-def presentiel_march():
-    """Two 3 h 30 centre slots (210 min). A: both. B: 25 min late to the first. C: absent
-    from the first, leaves 15 min early from the second. A also has 7 h in a company."""
-    org = gen_org()
-    order = gen_purchase_order(org)
-    composante = gen_composante(order, code="BUREAU", unit_price=Decimal("12.50"))
-    a, b, c = gen_trainee(org), gen_trainee(org), gen_trainee(org)
-    first, second = slot_on(composante, 2), slot_on(composante, 3)
-    signed(first, a)
-    signed(second, a)
-    signed(first, b, late_minutes=25)
-    signed(second, b)
-    signed(first, c, status="absent")
-    signed(second, c, early_leave_minutes=15)
-    company = slot_on(
-        composante, 4, minutes=420, kind="company", trainee_id=a.id, company_name="Garage Sud"
-    )
-    signed(company, a)
-    return org, order
 
 
 def test_presentiel_line_bills_realised_minutes_without_absence_late_or_company_hours(app):
@@ -78,8 +68,13 @@ def test_autoformation_beyond_the_r3_cap_is_shown_and_not_billed_rounding_half_u
         order, code="AUTO", contracted_centre_minutes=600, unit_price=Decimal("11.35")
     )
     trainee = gen_trainee(org)
-    signed(slot_on(composante, 2), trainee)
-    signed(slot_on(composante, 3, minutes=180, kind="autoformation", objective="Module 1"), trainee)
+    gen_emargement(half_day(composante, date(2026, 3, 2)), trainee)
+    gen_emargement(
+        half_day(
+            composante, date(2026, 3, 3), minutes=180, kind="autoformation", objective="Module 1"
+        ),
+        trainee,
+    )
     set_month_state(order)
     line = _by_code(month_statement(db.session, org, order.id, MARCH))["AUTO"]
     assert line.realised_by_class["autoformation"] == 180
@@ -99,18 +94,21 @@ def test_eformation_bills_each_held_synchronous_slot_once_per_group_hour(app):
     composante = gen_composante(order, code="EFORM", unit_price=Decimal("87.35"))
     assert composante.billing_unit == "group_hour"
     t1, t2, t3 = gen_trainee(org), gen_trainee(org), gen_trainee(org)
-    tutorat = slot_on(composante, 2, minutes=120, kind="distance")
+    tutorat = half_day(composante, date(2026, 3, 2), minutes=120, kind="distance")
     for trainee in (t1, t2):
-        signed(tutorat, trainee)
-    signed(tutorat, t3, late_minutes=30)
-    regroupement = slot_on(composante, 5, minutes=420, kind="regroupement")
-    signed(regroupement, t1)
-    signed(regroupement, t2)
-    signed(slot_on(composante, 9, minutes=50, kind="distance"), t3)
-    empty = slot_on(composante, 10, minutes=90, kind="distance")
+        gen_emargement(tutorat, trainee)
+    gen_emargement(tutorat, t3, late_minutes=30)
+    regroupement = half_day(composante, date(2026, 3, 5), minutes=420, kind="regroupement")
+    gen_emargement(regroupement, t1)
+    gen_emargement(regroupement, t2)
+    gen_emargement(half_day(composante, date(2026, 3, 9), minutes=50, kind="distance"), t3)
+    empty = half_day(composante, date(2026, 3, 10), minutes=90, kind="distance")
     for trainee in (t1, t2, t3):
-        signed(empty, trainee, status="absent")
-    signed(slot_on(composante, 11, minutes=300, kind="autoformation", objective="M1"), t1)
+        gen_emargement(empty, trainee, status="absent")
+    gen_emargement(
+        half_day(composante, date(2026, 3, 11), minutes=300, kind="autoformation", objective="M1"),
+        t1,
+    )
     set_month_state(order)
     line = _by_code(month_statement(db.session, org, order.id, MARCH))["EFORM"]
     assert line.group_slots == 3
@@ -134,10 +132,10 @@ def test_fungibility_bills_one_composantes_excess_on_anothers_unused_hours(app):
     """March: C1 realises 2 × 210 = 420 min (120 over its 300), C2 210 min: C2's 390 unused
     minutes cover C1's excess. C1: 420 × 12 ÷ 60 = 84,00 €; C2: 210 × 10 ÷ 60 = 35,00 €."""
     org, order, c1, c2, (a, b, _) = two_composantes()
-    slot = slot_on(c1, 2)
-    signed(slot, a)
-    signed(slot, b)
-    signed(slot_on(c2, 3), a)
+    slot = half_day(c1, date(2026, 3, 2))
+    gen_emargement(slot, a)
+    gen_emargement(slot, b)
+    gen_emargement(half_day(c2, date(2026, 3, 3)), a)
     set_month_state(order)
     statement = month_statement(db.session, org, order.id, MARCH)
     lines = _by_code(statement)
@@ -154,13 +152,13 @@ def test_hours_beyond_the_bdc_volume_are_not_billed_and_lent_hours_go_back(app):
     −120 × 12 ÷ 60 = −24,00 €. April total 41,00 €; cumulative 84 − 24 + 35 + 65 = 160,00 €
     = 300 min × 12 + 600 min × 10, the BDC's contracted value."""
     org, order, c1, c2, trainees = two_composantes()
-    slot = slot_on(c1, 2)
-    signed(slot, trainees[0])
-    signed(slot, trainees[1])
-    signed(slot_on(c2, 3), trainees[0])
-    april = slot_on(c2, 7, month=APRIL)
+    slot = half_day(c1, date(2026, 3, 2))
+    gen_emargement(slot, trainees[0])
+    gen_emargement(slot, trainees[1])
+    gen_emargement(half_day(c2, date(2026, 3, 3)), trainees[0])
+    april = half_day(c2, date(2026, 4, 7))
     for trainee in trainees:
-        signed(april, trainee)
+        gen_emargement(april, trainee)
     set_month_state(order, MARCH)
     set_month_state(order, APRIL)
     statement = month_statement(db.session, org, order.id, APRIL)
@@ -179,8 +177,8 @@ def test_hours_beyond_the_bdc_volume_are_not_billed_and_lent_hours_go_back(app):
 
 def test_cumulative_figures_count_validated_months_only(app):
     org, order, c1, c2, trainees = two_composantes()
-    signed(slot_on(c2, 3), trainees[0])
-    signed(slot_on(c2, 7, month=APRIL), trainees[0])
+    gen_emargement(half_day(c2, date(2026, 3, 3)), trainees[0])
+    gen_emargement(half_day(c2, date(2026, 4, 7)), trainees[0])
     set_month_state(order, MARCH, "synchronised")
     set_month_state(order, APRIL)
     statement = month_statement(db.session, org, order.id, APRIL)

@@ -6,8 +6,15 @@ import pytest
 
 from attendance.errors import NotFound
 from attendance.hours.aggregate import hours_to_date, realised_hours, trainee_month_hours
-from tests.factories import gen_emargement, gen_org, gen_slot, gen_trainee
-from tests.hours.hours_builders import correction, half_day, order_with
+from tests.factories import (
+    gen_correction,
+    gen_emargement,
+    gen_org,
+    gen_slot,
+    gen_trainee,
+    half_day,
+    order_with,
+)
 
 MARCH = date(2026, 3, 1)
 
@@ -95,8 +102,8 @@ def test_validated_day_correction_replaces_the_day_and_is_reported(session):
     gen_emargement(half_day(comp, day), trainee, late_minutes=30)  # 180
     gen_emargement(half_day(comp, day, afternoon=True), trainee, status="absent")  # 0
     gen_emargement(half_day(comp, date(2026, 3, 11)), trainee)  # 210, another day
-    correction(trainee, comp, day, 400)
-    correction(trainee, comp, date(2026, 3, 11), 10, validated=False)  # not validated: ignored
+    gen_correction(trainee, comp, day, 400)
+    gen_correction(trainee, comp, date(2026, 3, 11), 10, validated=False)  # not validated: ignored
 
     (row,) = trainee_month_hours(session, org, order.id, MARCH)
 
@@ -107,8 +114,8 @@ def test_latest_correction_wins_and_month_correction_supersedes_days(session):
     org, order, (comp,) = order_with()
     trainee = gen_trainee(org)
     gen_emargement(half_day(comp, date(2026, 3, 10)), trainee)
-    correction(trainee, comp, date(2026, 3, 10), 100)
-    correction(trainee, comp, date(2026, 3, 10), 120)  # the later one wins
+    gen_correction(trainee, comp, date(2026, 3, 10), 100)
+    gen_correction(trainee, comp, date(2026, 3, 10), 120)  # the later one wins
     company = gen_slot(
         comp,
         starts_at=datetime(2026, 3, 9, 7, tzinfo=UTC),
@@ -118,8 +125,8 @@ def test_latest_correction_wins_and_month_correction_supersedes_days(session):
         company_name="Garage",
     )
     gen_emargement(company, trainee, method="tutor")
-    correction(trainee, comp, date(2026, 3, 20), 30, hour_class="company")  # day, superseded
-    correction(trainee, comp, MARCH, 1400, hour_class="company", scope="month")
+    gen_correction(trainee, comp, date(2026, 3, 20), 30, hour_class="company")  # day, superseded
+    gen_correction(trainee, comp, MARCH, 1400, hour_class="company", scope="month")
 
     got = _by_trainee_class(trainee_month_hours(session, org, order.id, MARCH))
 
@@ -129,7 +136,7 @@ def test_latest_correction_wins_and_month_correction_supersedes_days(session):
 def test_correction_on_a_day_without_sign_in_adds_its_minutes(session):
     org, order, (comp,) = order_with()
     trainee = gen_trainee(org)
-    correction(trainee, comp, date(2026, 3, 12), 210)
+    gen_correction(trainee, comp, date(2026, 3, 12), 210)
 
     assert _by_trainee_class(trainee_month_hours(session, org, order.id, MARCH)) == {
         (trainee.id, "centre"): 210
@@ -144,7 +151,7 @@ def test_slot_belongs_to_its_paris_month_not_its_utc_month(session):
         comp, starts_at=datetime(2026, 3, 31, 22, 30, tzinfo=UTC), minutes=60, kind="autoformation"
     )
     gen_emargement(late_night, trainee)
-    correction(trainee, comp, date(2026, 4, 1), 45, hour_class="autoformation")
+    gen_correction(trainee, comp, date(2026, 4, 1), 45, hour_class="autoformation")
 
     assert trainee_month_hours(session, org, order.id, MARCH) == []
     (april,) = trainee_month_hours(session, org, order.id, date(2026, 4, 1))

@@ -4,8 +4,7 @@ from datetime import UTC, date, datetime
 
 from attendance.hours import limits
 from attendance.hours.caps import billable_month_hours, cap_checks
-from tests.factories import gen_emargement, gen_slot, gen_trainee
-from tests.hours.hours_builders import half_day, order_with
+from tests.factories import gen_emargement, gen_slot, gen_trainee, half_day, order_with
 
 MARCH, APRIL = date(2026, 3, 1), date(2026, 4, 1)
 

@@ -7,13 +7,15 @@ from attendance.hours.compliance import compliance_view
 from tests.factories import (
     PASSWORD,
     csrf_form,
+    gen_correction,
     gen_emargement,
     gen_pathway,
     gen_trainee,
     gen_user,
+    half_day,
+    order_with,
     token_for,
 )
-from tests.hours.hours_builders import correction, half_day, order_with
 
 MARCH = date(2026, 3, 1)
 AFTER_MARCH = datetime(2026, 4, 15, tzinfo=UTC)
@@ -38,7 +40,7 @@ def _month(session):
     gen_emargement(done, diligent, late_minutes=10)
     gen_emargement(done, forgetful)
     gen_emargement(pending, diligent)
-    correction(forgetful, comp, date(2026, 3, 3), 150)
+    gen_correction(forgetful, comp, date(2026, 3, 3), 150)
     return org, order, comp, diligent, forgetful, done, pending
 
 

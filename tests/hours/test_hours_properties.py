@@ -12,8 +12,14 @@ from attendance.hours import limits
 from attendance.hours.aggregate import realised_hours
 from attendance.hours.classes import HOUR_CLASSES
 from attendance.hours.realised import realised_minutes
-from tests.factories import gen_emargement, gen_org, gen_trainee
-from tests.hours.hours_builders import correction, half_day, order_with
+from tests.factories import (
+    gen_correction,
+    gen_emargement,
+    gen_org,
+    gen_trainee,
+    half_day,
+    order_with,
+)
 
 MARCH = date(2026, 3, 1)
 DB_SETTINGS = settings(
@@ -75,7 +81,7 @@ def _build(session, slot_specs, correction_specs, month_correction):
     replaced: dict[tuple[int, str, date], int] = {}
     for spec in correction_specs:
         day = MARCH.replace(day=spec["day"])
-        correction(
+        gen_correction(
             trainees[spec["trainee"]],
             comp,
             day,
@@ -86,7 +92,7 @@ def _build(session, slot_specs, correction_specs, month_correction):
         if spec["validated"]:
             replaced[(spec["trainee"], spec["hour_class"], day)] = spec["minutes"]  # latest wins
     if month_correction is not None:
-        correction(trainees[0], comp, MARCH, month_correction, "company", scope="month")
+        gen_correction(trainees[0], comp, MARCH, month_correction, "company", scope="month")
         for key in [
             k for k in {**expected, **replaced} if k[:2] == (0, "company") and k[2].month == 3
         ]:

@@ -8,7 +8,7 @@ from openpyxl import load_workbook
 from attendance.extensions import db
 from attendance.models import Correction
 from tests.api.helpers import assert_error, count
-from tests.months.builders import month_setting
+from tests.factories import month_setting
 
 URL = "/api/purchase-orders/{}/months/2026-03"
 

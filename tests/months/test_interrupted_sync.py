@@ -13,7 +13,7 @@ from attendance.extensions import db
 from attendance.models import MonthDeclaration, MonthPeriod
 from attendance.months import declaration as builder
 from tests.api.helpers import assert_error, count
-from tests.months.builders import month_setting
+from tests.factories import month_setting
 
 URL = "/api/purchase-orders/{}/months/2026-03"
 

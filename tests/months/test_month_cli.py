@@ -2,7 +2,7 @@
 
 from attendance.extensions import db
 from attendance.models import MonthDeclaration, MonthPeriod
-from tests.months.builders import month_setting
+from tests.factories import month_setting
 
 
 def test_sync_then_validate_from_the_command_line(runner, app):

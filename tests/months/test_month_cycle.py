@@ -5,8 +5,7 @@ import pytest
 from attendance.extensions import db
 from attendance.models import MonthDeclaration, MonthPeriod
 from tests.api.helpers import assert_error, count
-from tests.factories import gen_emargement, gen_org, gen_trainee, gen_user, token_for
-from tests.months.builders import month_setting
+from tests.factories import gen_emargement, gen_org, gen_trainee, gen_user, month_setting, token_for
 
 URL = "/api/purchase-orders/{}/months/2026-03"
 

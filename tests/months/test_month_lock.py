@@ -9,8 +9,7 @@ import pytest
 from attendance.extensions import db
 from attendance.models import Correction, MonthPeriod, Pathway, Slot
 from tests.api.helpers import assert_error, count
-from tests.factories import gen_pathway, gen_trainee
-from tests.months.builders import month_setting
+from tests.factories import gen_pathway, gen_trainee, month_setting
 
 URL = "/api/purchase-orders/{}/months/2026-03"
 

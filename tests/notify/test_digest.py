@@ -6,8 +6,7 @@ from datetime import UTC, datetime, timedelta
 from attendance.extensions import db
 from attendance.notify.channels import email_channel
 from attendance.notify.digest import send_digests
-from tests.factories import gen_user
-from tests.notify.builders import make_group
+from tests.factories import gen_user, make_group
 
 
 def test_billing_staff_get_the_unsigned_and_unvalidated_slots_of_the_month(app, smtp):

@@ -10,7 +10,7 @@ from attendance.extensions import db
 from attendance.models import Reminder
 from attendance.notify.channels import email_channel
 from attendance.notify.reminders import send_due_reminders
-from tests.notify.builders import SLOT_START, make_group
+from tests.factories import SLOT_START, make_group
 
 NOW = SLOT_START + timedelta(minutes=20)  # past the default 15-minute delay
 

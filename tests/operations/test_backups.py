@@ -11,8 +11,7 @@ from attendance.config import database_url as normalise_url
 from attendance.extensions import db
 from attendance.models import Emargement
 from tests.conftest import POSTGRES_ADMIN_URL
-from tests.factories import gen_emargement
-from tests.signing.helpers import make_room, signature_png
+from tests.factories import gen_emargement, make_room, signature_png
 
 
 @pytest.fixture

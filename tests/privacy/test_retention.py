@@ -17,7 +17,7 @@ from attendance.models import (
     MonthDeclaration,
     Trainee,
 )
-from tests.privacy.builders import MARCH_2018, make_archive
+from tests.factories import MARCH_2018, make_archive
 
 
 def _figures(archive):

@@ -10,8 +10,7 @@ from sqlalchemy import select
 from attendance.evidence import verify_chain
 from attendance.extensions import db
 from attendance.models import EvidenceEntry
-from tests.factories import gen_org, gen_user, token_for
-from tests.privacy.builders import make_archive
+from tests.factories import gen_org, gen_user, make_archive, token_for
 
 
 def _zip(response) -> zipfile.ZipFile:

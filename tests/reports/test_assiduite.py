@@ -6,8 +6,7 @@ import pytest
 
 from attendance.errors import NotFound
 from reports.assiduite import assiduite_pdf, attestations_for_order
-from tests.factories import gen_org
-from tests.reports.builders import march_group
+from tests.factories import gen_org, march_group
 from tests.reports.pdf_text import pdf_text
 
 MARCH = date(2026, 3, 1)

@@ -3,7 +3,7 @@
 import zipfile
 
 from attendance.extensions import db
-from tests.reports.builders import march_group
+from tests.factories import march_group
 from tests.reports.pdf_text import pdf_text
 
 

@@ -8,8 +8,15 @@ from attendance.errors import DomainError, NotFound
 from attendance.extensions import db
 from reports.certificates import certificate_for_trainee, certificate_pdf, certificates_for_order
 from reports.period import Period
-from tests.factories import gen_emargement, gen_org, gen_pathway, gen_trainee
-from tests.hours.hours_builders import correction, half_day, order_with
+from tests.factories import (
+    gen_correction,
+    gen_emargement,
+    gen_org,
+    gen_pathway,
+    gen_trainee,
+    half_day,
+    order_with,
+)
 from tests.reports.pdf_text import page_count, page_size_mm, pdf_text
 
 MARCH = Period.month(date(2026, 3, 1))
@@ -62,7 +69,7 @@ def test_distance_and_autoformation_hours_are_stated_as_such(session):
 def test_certificate_whose_hours_include_a_correction_says_so(session):
     org, order, composante, trainee = _march_trainee()
     # The paper sheet of 3 March says 2 h instead of the 3 h 30 signed electronically.
-    correction(trainee, composante, date(2026, 3, 3), 120)
+    gen_correction(trainee, composante, date(2026, 3, 3), 120)
     db.session.commit()
     text = pdf_text(certificate_pdf(session, org, order.id, trainee.id, MARCH))
     assert "durée réalisée de 10,50 h" in text
@@ -71,7 +78,7 @@ def test_certificate_whose_hours_include_a_correction_says_so(session):
 
 def test_a_correction_not_yet_validated_is_neither_counted_nor_announced(session):
     org, order, composante, trainee = _march_trainee()
-    correction(trainee, composante, date(2026, 3, 3), 120, validated=False)
+    gen_correction(trainee, composante, date(2026, 3, 3), 120, validated=False)
     db.session.commit()
     text = pdf_text(certificate_pdf(session, org, order.id, trainee.id, MARCH))
     assert "durée réalisée de 12,00 h" in text
@@ -157,7 +164,7 @@ def test_a_period_without_pathway_or_hours_is_refused_with_a_french_message(sess
 
 
 def test_stamp_and_signature_images_are_printed_when_the_organisation_has_them(session):
-    from tests.reports.images import tiny_png
+    from tests.factories import tiny_png
 
     org, order, _, trainee = _march_trainee()
     org.signatory_title = "Directrice générale"

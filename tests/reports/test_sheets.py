@@ -6,8 +6,7 @@ import pytest
 
 from attendance.errors import DomainError, NotFound
 from reports.sheets import parse_week, sheet_lines, slot_sheet_pdf, week_sheet_pdf
-from tests.factories import gen_org, gen_trainee
-from tests.reports.builders import march_group
+from tests.factories import gen_org, gen_trainee, march_group
 from tests.reports.pdf_text import page_size_mm, pdf_text
 
 

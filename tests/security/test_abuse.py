@@ -16,10 +16,17 @@ from attendance.models import Emargement, Invoice, MonthPeriod
 from attendance.signing.keys import rotate_keys
 from attendance.signing.signins import issue_slot_qr
 from tests.api.helpers import assert_error, count
-from tests.billing.builders import set_month_state
-from tests.billing.test_lines import presentiel_march
-from tests.factories import PASSWORD, csrf_form, gen_user, token_for
-from tests.signing.helpers import bind_phone, make_room, signature_data_url
+from tests.factories import (
+    PASSWORD,
+    bind_phone,
+    csrf_form,
+    gen_user,
+    make_room,
+    presentiel_march,
+    set_month_state,
+    signature_data_url,
+    token_for,
+)
 
 
 def _b64(data: dict) -> str:

@@ -18,9 +18,16 @@ from attendance.models import (
     Trainee,
 )
 from billing.invoices import issue_invoice
-from tests.billing.builders import MARCH, set_month_state
-from tests.billing.test_lines import presentiel_march
-from tests.factories import gen_org, gen_pathway, gen_trainee, gen_user, token_for
+from tests.factories import (
+    MARCH,
+    gen_org,
+    gen_pathway,
+    gen_trainee,
+    gen_user,
+    presentiel_march,
+    set_month_state,
+    token_for,
+)
 
 BODY_METHODS = {"post", "put", "patch"}
 QUERY_VALUES = {"from": "2026-03", "to": "2026-03"}

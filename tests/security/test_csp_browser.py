@@ -5,10 +5,7 @@ import pytest
 
 from attendance.extensions import db
 from attendance.signing.signins import issue_slot_qr
-from tests.billing.builders import set_month_state
-from tests.billing.test_lines import presentiel_march
-from tests.factories import PASSWORD, gen_user
-from tests.signing.helpers import make_room
+from tests.factories import PASSWORD, gen_user, make_room, presentiel_march, set_month_state
 
 
 def _violations(page) -> list[str]:

@@ -9,8 +9,15 @@ from attendance.extensions import db
 from attendance.models import ApiToken, RateLimitCounter
 from attendance.security.ratelimit import DEFAULT_LIMITS
 from tests.api.helpers import assert_error, count
-from tests.factories import PASSWORD, csrf_form, gen_org, gen_user
-from tests.signing.helpers import bind_phone, make_room, signature_data_url
+from tests.factories import (
+    PASSWORD,
+    bind_phone,
+    csrf_form,
+    gen_org,
+    gen_user,
+    make_room,
+    signature_data_url,
+)
 
 LOGIN_LIMIT = DEFAULT_LIMITS["login_account_failures"][0]
 

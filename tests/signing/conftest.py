@@ -2,8 +2,7 @@
 
 import pytest
 
-from tests.factories import token_for
-from tests.signing.helpers import Room, make_room
+from tests.factories import Room, make_room, token_for
 
 
 @pytest.fixture(autouse=True)

@@ -13,8 +13,7 @@ from attendance.extensions import db
 from attendance.models import Emargement, Organisation, Slot
 from attendance.signing import devices, kiosk
 from attendance.signing.signins import issue_slot_link
-from tests.factories import PASSWORD
-from tests.signing.helpers import make_room
+from tests.factories import PASSWORD, make_room
 
 pytestmark = pytest.mark.browser
 playwright_api = pytest.importorskip("playwright.sync_api")

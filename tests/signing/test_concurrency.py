@@ -11,7 +11,7 @@ from attendance.extensions import db
 from attendance.models import Emargement, EvidenceEntry
 from attendance.signing.devices import DEVICE_COOKIE
 from attendance.signing.signins import issue_slot_qr
-from tests.signing.helpers import bind_phone, signature_data_url
+from tests.factories import bind_phone, signature_data_url
 
 
 def _storm(app, submissions: list[tuple[int, str, str]]) -> list[tuple[int, str | None]]:

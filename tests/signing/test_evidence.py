@@ -17,7 +17,7 @@ from attendance.models import Emargement, EvidenceEntry, EvidenceHead
 from attendance.signing.common import Client
 from attendance.signing.roster import mark, validate_slot
 from attendance.signing.signins import issue_slot_qr, sign_with_phone
-from tests.signing.helpers import bind_phone, signature_data_url
+from tests.factories import bind_phone, signature_data_url
 
 ORG = "organisation"
 

@@ -20,8 +20,7 @@ from attendance.models import (
 )
 from attendance.signing.devices import DEVICE_COOKIE
 from attendance.signing.signins import issue_slot_qr
-from tests.factories import token_for
-from tests.signing.helpers import bind_phone, make_room, signature_data_url
+from tests.factories import bind_phone, make_room, signature_data_url, token_for
 
 
 def _count(model) -> int:

@@ -5,8 +5,7 @@ import io
 from pypdf import PdfReader
 
 from attendance.signing.devices import DEVICE_COOKIE
-from tests.factories import gen_emargement, gen_slot
-from tests.signing.helpers import bind_phone, make_room
+from tests.factories import bind_phone, gen_emargement, gen_slot, make_room
 
 
 def test_a_bound_phone_downloads_its_own_certificate(client, app):

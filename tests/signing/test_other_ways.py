@@ -9,8 +9,7 @@ from attendance.extensions import db
 from attendance.models import Emargement, KioskCredential
 from attendance.signing import kiosk
 from attendance.signing.signins import issue_slot_link
-from tests.factories import gen_slot, token_for
-from tests.signing.helpers import make_room, signature_data_url
+from tests.factories import gen_slot, make_room, signature_data_url, token_for
 
 
 def _count() -> int:

@@ -18,7 +18,7 @@ from attendance.signing import tokens
 from attendance.signing.devices import DEVICE_COOKIE
 from attendance.signing.signature import decode_signature
 from attendance.signing.signins import issue_slot_qr, open_slot_code
-from tests.signing.helpers import bind_phone, make_room, signature_data_url, signature_png
+from tests.factories import bind_phone, make_room, signature_data_url, signature_png
 
 
 def _count(model) -> int:

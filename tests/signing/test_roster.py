@@ -15,8 +15,7 @@ from attendance.signing.signins import (
     sign_with_link,
     sign_with_phone,
 )
-from tests.factories import gen_user, token_for
-from tests.signing.helpers import bind_phone, make_room, signature_data_url
+from tests.factories import bind_phone, gen_user, make_room, signature_data_url, token_for
 
 
 def _phone_sign(room, trainee, credential=None, now=None):

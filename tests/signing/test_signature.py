@@ -11,7 +11,7 @@ from PIL import Image, ImageDraw
 
 from attendance.errors import DomainError
 from attendance.signing.signature import decode_signature
-from tests.signing.helpers import signature_data_url, signature_png
+from tests.factories import signature_data_url, signature_png
 
 
 def _png(image: Image.Image) -> bytes:

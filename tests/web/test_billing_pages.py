@@ -4,9 +4,14 @@ import pytest
 
 from attendance.extensions import db
 from attendance.models import Invoice
-from tests.billing.builders import set_month_state
-from tests.billing.test_lines import presentiel_march
-from tests.factories import PASSWORD, csrf_form, gen_org, gen_user
+from tests.factories import (
+    PASSWORD,
+    csrf_form,
+    gen_org,
+    gen_user,
+    presentiel_march,
+    set_month_state,
+)
 
 
 def _login(client, role="billing"):

@@ -4,8 +4,7 @@ import io
 import zipfile
 
 from attendance.extensions import db
-from tests.factories import PASSWORD, csrf_form, gen_org, gen_user
-from tests.reports.builders import march_group
+from tests.factories import PASSWORD, csrf_form, gen_org, gen_user, march_group
 from tests.reports.pdf_text import pdf_text
 
 

@@ -7,8 +7,7 @@ from openpyxl import load_workbook
 
 from attendance.extensions import db
 from attendance.models import User
-from tests.factories import PASSWORD
-from tests.months.builders import month_setting
+from tests.factories import PASSWORD, month_setting
 
 
 def _login(page, live_server, email):

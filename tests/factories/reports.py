@@ -1,11 +1,13 @@
-"""A small BDC month with every kind of line the documents must show."""
+"""Documents (reports/): a small BDC month with every kind of line the documents show."""
 
 from datetime import UTC, date, datetime
 
 from attendance.extensions import db
-from tests.factories import gen_emargement, gen_pathway, gen_slot, gen_trainee, gen_user
-from tests.hours.hours_builders import correction, half_day, order_with
-from tests.reports.images import tiny_png
+from tests.factories.accounts import gen_user
+from tests.factories.contract import enrol, gen_slot, gen_trainee, half_day, order_with
+from tests.factories.hours import gen_correction
+from tests.factories.images import tiny_png
+from tests.factories.signing import gen_emargement
 
 
 def march_group(org=None):
@@ -21,8 +23,7 @@ def march_group(org=None):
     trainer = gen_user(org, "trainer")
     dupont = gen_trainee(org, last_name="Dupont", first_name="Marie")
     martin = gen_trainee(org, last_name="Martin", first_name="Luc")
-    for trainee in (dupont, martin):
-        gen_pathway(trainee, composante)
+    enrol(composante, (dupont, martin))
     morning = half_day(
         composante,
         date(2026, 3, 2),
@@ -55,7 +56,7 @@ def march_group(org=None):
         site=None,
     )
     gen_emargement(company, dupont, method="tutor", signed_at=company.ends_at)
-    correction(
+    gen_correction(
         martin, composante, date(2026, 3, 3), 120, hour_class="distance", reason="Feuille papier"
     )
     db.session.commit()

@@ -1,6 +1,7 @@
-"""Generated data older than the retention limit: a 2018 BDC whose trainees signed through
-the real sign-in path (so the evidence log covers them), a validated, declared and invoiced
-month; next to it a co-financed 2018 BDC and a current one, which must be kept."""
+"""Privacy (retention): data older than the retention limit. A 2018 BDC whose trainees
+signed through the real sign-in path (so the evidence log covers them), a validated,
+declared and invoiced month; next to it a co-financed 2018 BDC and a current one, which
+must be kept."""
 
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
@@ -12,17 +13,16 @@ from attendance.signing import roster
 from attendance.signing.common import record_signin
 from billing.invoices import issue_invoice
 from billing.numbering import run_with_retries
-from tests.billing.builders import set_month_state
-from tests.factories import (
+from tests.factories.accounts import gen_org, gen_user
+from tests.factories.contract import (
     gen_composante,
-    gen_org,
     gen_pathway,
     gen_purchase_order,
     gen_slot,
     gen_trainee,
-    gen_user,
 )
-from tests.signing.helpers import signature_data_url, signature_png
+from tests.factories.images import signature_data_url, signature_png
+from tests.factories.months import set_month_state
 
 MARCH_2018 = date(2018, 3, 1)
 
