@@ -3,8 +3,8 @@
 from datetime import date
 
 from attendance.hours.aggregate import day_minutes
-from tests.factories import gen_emargement, gen_trainee
-from tests.hours.hours_builders import correction, half_day, order_with
+from tests.factories import gen_correction as correction
+from tests.factories import gen_emargement, gen_trainee, half_day, order_with
 
 MARCH = date(2026, 3, 1)
 
