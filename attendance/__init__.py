@@ -1,16 +1,22 @@
 """Electronic attendance and invoicing for training organisations: the app factory."""
 
+import logging
 from pathlib import Path
 
-from flask import Flask
+from flask import Flask, request
 from flask.cli import FlaskGroup
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import DataError, DBAPIError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
+from werkzeug.exceptions import HTTPException
 
 from attendance.config import PROJECT_ROOT, Config
+from attendance.errors import DomainError, database_unreachable
 from attendance.extensions import api as rest_api
 from attendance.extensions import db, migrate
 
+log = logging.getLogger(__name__)
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 
 
@@ -35,6 +41,17 @@ def _sqlite_begin(connection):
         connection.exec_driver_sql("BEGIN")
 
 
+def commit_the_request(response):
+    """Who commits: the edge, once, at the end of a request that succeeded (the Indico
+    base-handler rule). Domain functions only flush; a refused request (4xx/5xx) leaves
+    nothing behind, since its error handler rolled back and nothing is committed here. The
+    few writes that must land mid-request (a sign-in inside the SQLite writer queue, a
+    rate-limit counter, an invoice number) commit where they happen and say why."""
+    if response.status_code < 400:
+        db.session.commit()
+    return response
+
+
 def create_app(test_config: dict | None = None) -> Flask:
     app = Flask(
         __name__,
@@ -50,7 +67,6 @@ def create_app(test_config: dict | None = None) -> Flask:
 
     from attendance import models  # noqa: F401  (registers every table)
     from attendance.api import register_api
-    from attendance.errors import register_error_handlers
     from attendance.web import register_pages
 
     register_error_handlers(app)
@@ -60,11 +76,45 @@ def create_app(test_config: dict | None = None) -> Flask:
 
     init_security(app, BLUEPRINTS)
     register_pages(app)
+    app.after_request(commit_the_request)
 
     from attendance.cli import register_commands
 
     register_commands(app)
     return app
+
+
+def _safe_rollback() -> None:
+    """Roll back the request's transaction; when the connection is already dead the rollback
+    itself fails, and the pool discards it and every connection opened before it."""
+    try:
+        db.session.rollback()
+    except DBAPIError:
+        db.session.close()
+
+
+def _wants_json() -> bool:
+    return request.path.startswith("/api") or request.accept_mimetypes.best == "application/json"
+
+
+def register_error_handlers(app: Flask) -> None:
+    """Every failed request is answered in one place: its transaction rolled back, then JSON
+    for the API and JSON-asking clients, a French page with a way back for everyone else. A
+    database error that is not the database being away is a bug: re-raised, it becomes a 500."""
+    from attendance.api.errors import error_response
+    from attendance.web.errors import error_page
+
+    def answer(error):
+        _safe_rollback()
+        database_bug = isinstance(error, DBAPIError) and not isinstance(error, DataError)
+        if database_unreachable(error):
+            log.warning("database unavailable: %s", error.__class__.__name__)
+        elif database_bug:
+            raise error
+        return error_response(error) if _wants_json() else error_page(error)
+
+    for kind in (DomainError, HTTPException, OverflowError, DBAPIError, PoolTimeout, 500):
+        app.register_error_handler(kind, answer)
 
 
 # The ``attendance`` console command: Flask's CLI on this app, with our commands.

@@ -1,17 +1,16 @@
-"""Domain failures and their single mapping to the JSON error body.
+"""Domain failures, and what each kind of failure tells the person, whichever edge answers.
 
-Every API error is ``{"code", "message", "details"}``: ``code`` is stable for
-programs, ``message`` is French for the person who has to act on it.
+A refused operation raises ``DomainError(code, message, details)``: ``code`` is stable for
+programs, ``message`` is French for the person who has to act on it. ``describe`` turns any
+failure of a request into one ``Failure``; the API renders it as JSON (``api.errors``), the
+pages as a French page with a way back (``web.errors``).
 """
 
-import logging
+from typing import NamedTuple
 
-from flask import jsonify, request
 from sqlalchemy.exc import DataError, DBAPIError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from werkzeug.exceptions import HTTPException
-
-from attendance.extensions import db
 
 
 class DomainError(Exception):
@@ -66,7 +65,7 @@ class Unauthorized(DomainError):
         super().__init__("UNAUTHORIZED", message)
 
 
-_HTTP_MESSAGES = {
+HTTP_MESSAGES = {
     400: ("BAD_REQUEST", "Requête invalide."),
     401: ("UNAUTHORIZED", "Authentification requise."),
     403: ("FORBIDDEN", "Accès refusé."),
@@ -80,12 +79,20 @@ _HTTP_MESSAGES = {
     500: ("INTERNAL_ERROR", "Erreur interne : l'opération n'a pas été enregistrée."),
     503: ("SERVICE_UNAVAILABLE", "Service momentanément indisponible : réessayez."),
 }
+DATABASE_RETRY_SECONDS = 5
 
 
-log = logging.getLogger(__name__)
+class Failure(NamedTuple):
+    """What a failed request tells the person: status, stable code, French message."""
+
+    status: int
+    code: str
+    message: str
+    details: dict
+    retry_after: int | None = None
 
 
-def database_unreachable(error: Exception) -> bool:
+def database_unreachable(error: BaseException) -> bool:
     """True when the failure is the database being away (stopped, restarting, network cut,
     pool exhausted), not a bug: the client should retry the same request later."""
     if isinstance(error, PoolTimeout):
@@ -97,22 +104,9 @@ def database_unreachable(error: Exception) -> bool:
     return isinstance(error, DBAPIError) and error.connection_invalidated
 
 
-def _safe_rollback() -> None:
-    """Roll back the request's transaction; when the connection is already dead the rollback
-    itself fails, and the pool discards it and every connection opened before it."""
-    try:
-        db.session.rollback()
-    except DBAPIError:
-        db.session.close()
-
-
-def _wants_json() -> bool:
-    return request.path.startswith("/api") or request.accept_mimetypes.best == "application/json"
-
-
-def _http_error_body(error: HTTPException) -> tuple[dict, int]:
+def _http_failure(error: HTTPException) -> Failure:
     status = error.code or 500
-    code, message = _HTTP_MESSAGES.get(status, ("HTTP_ERROR", "Erreur."))
+    code, message = HTTP_MESSAGES.get(status, ("HTTP_ERROR", "Erreur."))
     details: dict = {}
     data = getattr(error, "data", None) or {}
     messages = data.get("messages")
@@ -121,58 +115,24 @@ def _http_error_body(error: HTTPException) -> tuple[dict, int]:
         for location_messages in messages.values():
             details.update(location_messages)
         details = {"fields": details}
-    return {"code": code, "message": message, "details": details}, status
+    return Failure(status, code, message, details)
 
 
-def register_error_handlers(app) -> None:
-    @app.errorhandler(DomainError)
-    def handle_domain_error(error: DomainError):
-        db.session.rollback()
-        return jsonify(error.to_dict()), error.status
-
-    @app.errorhandler(HTTPException)
-    def handle_http_error(error: HTTPException):
-        db.session.rollback()
-        if not _wants_json():
-            return error
-        body, status = _http_error_body(error)
-        return jsonify(body), status
-
-    @app.errorhandler(OverflowError)
-    @app.errorhandler(DataError)
-    def handle_out_of_range(error):
-        """A number the database cannot hold (an id of 2^63, say): the request is invalid, not
-        the server broken. Found by fuzzing; schemas bound what they can, this is the net."""
-        _safe_rollback()
-        body = {
-            "code": "VALUE_OUT_OF_RANGE",
-            "message": "Valeur hors limites : un nombre ou un texte dépasse ce qui est accepté.",
-            "details": {},
-        }
-        return jsonify(body), 422
-
-    @app.errorhandler(DBAPIError)
-    @app.errorhandler(PoolTimeout)
-    def handle_database_error(error):
-        """The database is unreachable: 503 with a French message, never a 500. Nothing was
-        committed (the transaction is rolled back), so retrying the same request is safe."""
-        _safe_rollback()
-        if not database_unreachable(error):
-            raise error
-        log.warning("database unavailable: %s", error.__class__.__name__)
-        code, message = _HTTP_MESSAGES[503]
+def describe(error: BaseException) -> Failure:
+    """The one mapping from a failure to what the person is told. A number the database
+    cannot hold (an id of 2^63, found by fuzzing) is the request's fault (422), an unreachable
+    database is worth a retry (503), anything else unexpected is a 500."""
+    if isinstance(error, DomainError):
+        return Failure(error.status, error.code, error.message, error.details)
+    if isinstance(error, OverflowError | DataError):
+        message = "Valeur hors limites : un nombre ou un texte dépasse ce qui est accepté."
+        return Failure(422, "VALUE_OUT_OF_RANGE", message, {})
+    if database_unreachable(error):
         message = (
             "Service momentanément indisponible (base de données injoignable) : rien n'a été "
             "enregistré, réessayez dans quelques secondes."
         )
-        if not _wants_json():
-            return message, 503, {"Retry-After": "5", "Content-Type": "text/plain; charset=utf-8"}
-        response = jsonify({"code": code, "message": message, "details": {}})
-        response.headers["Retry-After"] = "5"
-        return response, 503
-
-    @app.errorhandler(500)
-    def handle_internal_error(error):
-        _safe_rollback()
-        body, status = _HTTP_MESSAGES[500], 500
-        return jsonify({"code": body[0], "message": body[1], "details": {}}), status
+        return Failure(503, "SERVICE_UNAVAILABLE", message, {}, DATABASE_RETRY_SECONDS)
+    if isinstance(error, HTTPException):
+        return _http_failure(error)
+    return Failure(500, *HTTP_MESSAGES[500], {})

@@ -12,11 +12,11 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from sqlalchemy import bindparam, event, insert, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from attendance.models import Emargement, EvidenceEntry, EvidenceHead, Organisation
 from attendance.models.types import utcnow
+from attendance.sql import upsert
 
 GENESIS = "0" * 64
 ORGANISATION = "organisation"  # the organisation's own chain (phones, months, retention)
@@ -154,13 +154,13 @@ def lock_chain(session: Session, organisation_id: int, chain: str = ORGANISATION
     organisation chain, so a slot chain deleted wholesale is still missed by the verifier."""
     head = _take(session, organisation_id, chain)
     if head is None:
-        dialect = session.get_bind().dialect.name
-        insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-        created = session.execute(
-            insert(EvidenceHead)
-            .values(organisation_id=organisation_id, chain=chain, seq=0, last_hash=GENESIS)
-            .on_conflict_do_nothing()
-        ).rowcount
+        values = {
+            "organisation_id": organisation_id,
+            "chain": chain,
+            "seq": 0,
+            "last_hash": GENESIS,
+        }
+        created = session.execute(upsert(session, EvidenceHead, values)).rowcount
         head = _take(session, organisation_id, chain)
         if created and chain != ORGANISATION:
             lock_chain(session, organisation_id)

@@ -8,6 +8,8 @@ the database (``flock``, shared by every gunicorn worker) plus a thread lock wit
 process, so the next writer starts as soon as the previous one commits. PostgreSQL needs
 none of this: its row locks already wake waiters, and different slot chains run in
 parallel.
+
+``upsert`` is the one ``INSERT … ON CONFLICT`` for both databases.
 """
 
 import fcntl
@@ -15,6 +17,7 @@ import os
 import threading
 from contextlib import contextmanager
 
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 _gates: dict[str, "_Gate"] = {}
@@ -73,3 +76,20 @@ def sqlite_writer(session: Session):
         finally:
             _held.depth = 0
             fcntl.flock(gate.fd, fcntl.LOCK_UN)
+
+
+def upsert(bind, table, values: dict, index_elements=None, set_=None, returning=()):
+    """``INSERT … ON CONFLICT`` on either database: ``DO NOTHING`` without ``set_``, else
+    ``DO UPDATE SET set_``; ``set_`` may be a function of the proposed row (``excluded``).
+
+    ``bind`` is a session or a dialect name, so a hot path can build its statement once per
+    dialect and keep it."""
+    dialect = bind if isinstance(bind, str) else bind.get_bind().dialect.name
+    insert = (postgresql if dialect == "postgresql" else sqlite).insert(table).values(values)
+    if set_ is None:
+        statement = insert.on_conflict_do_nothing(index_elements=index_elements)
+    else:
+        if callable(set_):
+            set_ = set_(insert.excluded)
+        statement = insert.on_conflict_do_update(index_elements=index_elements, set_=set_)
+    return statement.returning(*returning) if returning else statement

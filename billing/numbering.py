@@ -19,12 +19,11 @@ from collections.abc import Callable
 from typing import TypeVar
 
 from sqlalchemy import update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 
 from attendance.models import InvoiceCounter
+from attendance.sql import upsert
 
 SERIES = {"invoice": "FA", "credit_note": "AV"}
 RETRY_ATTEMPTS = 20
@@ -39,12 +38,11 @@ def format_number(series: str, year: int, sequence: int) -> str:
 
 def take_number(session: Session, organisation_id: int, series: str, year: int) -> int:
     """The next sequence of the series, held by this transaction until it ends."""
-    dialect = session.get_bind().dialect.name
-    insert = pg_insert if dialect == "postgresql" else sqlite_insert
+    values = {"organisation_id": organisation_id, "year": year, "series": series, "last_number": 0}
     session.execute(
-        insert(InvoiceCounter)
-        .values(organisation_id=organisation_id, year=year, series=series, last_number=0)
-        .on_conflict_do_nothing(index_elements=["organisation_id", "year", "series"])
+        upsert(
+            session, InvoiceCounter, values, index_elements=["organisation_id", "year", "series"]
+        )
     )
     return session.execute(
         update(InvoiceCounter)

@@ -46,7 +46,6 @@ def login(credentials):
         credentials["email"],
     )
     raw, token = issue_api_token(db.session, user, current_app.config["API_TOKEN_TTL_HOURS"])
-    db.session.commit()
     return {"token": raw, "expires_at": token.expires_at, "role": user.role}
 
 

@@ -63,7 +63,6 @@ def list_composantes(args):
 @permission_required("contract:write")
 def post_composante(data):
     composante = create_composante(db.session, g.org, data)
-    db.session.commit()
     return composante
 
 
@@ -81,5 +80,4 @@ def get_composante(composante_id):
 def patch_composante(data, composante_id):
     composante = get_owned(db.session, Composante, composante_id, g.org, "composante")
     update_composante(db.session, g.org, composante, data)
-    db.session.commit()
     return composante

@@ -77,5 +77,4 @@ def post_correction(data):
     if upload is not None and not content:
         raise DomainError("ATTACHMENT_EMPTY", "Le fichier joint est vide.")
     correction = create_correction(db.session, g.org, data, g.user, content)
-    db.session.commit()
     return correction

@@ -51,7 +51,6 @@ def _trainee(trainee_id: int) -> Trainee:
 def post_invitation(trainee_id):
     """Invitation link and printable QR; opening it binds the phone (and unbinds the old)."""
     invitation, token = devices.create_invitation(db.session, g.org, _trainee(trainee_id), g.user)
-    db.session.commit()
     url = url_for("signing.invitation", token=token, _external=True)
     return {"url": url, "svg": qr_svg(url), "expires_at": invitation.expires_at}
 
@@ -62,7 +61,6 @@ def post_invitation(trainee_id):
 def delete_devices(trainee_id):
     """Unbind the trainee's phone (lost or replaced)."""
     revoked = devices.revoke_devices(db.session, g.org, _trainee(trainee_id))
-    db.session.commit()
     return {"revoked": revoked}
 
 
@@ -73,7 +71,6 @@ def delete_devices(trainee_id):
 def put_kiosk_pin(data, trainee_id):
     """The PIN the trainee types on the shared tablet (4 to 8 digits)."""
     kiosk.set_pin(db.session, g.org, _trainee(trainee_id), data["pin"])
-    db.session.commit()
 
 
 @blp.post("/<int:trainee_id>/kiosk-card")
@@ -82,7 +79,6 @@ def put_kiosk_pin(data, trainee_id):
 def post_kiosk_card(trainee_id):
     """A new personal QR card for the tablet; the previous card stops working."""
     token = kiosk.issue_card(db.session, g.org, _trainee(trainee_id))
-    db.session.commit()
     return {"url": token, "svg": qr_svg(token), "expires_at": None}
 
 
@@ -95,6 +91,5 @@ def post_tutor_link(data, trainee_id):
     invitation, token = create_tutor_link(
         db.session, _trainee(trainee_id), data["tutor_name"], data.get("tutor_email"), g.user.id
     )
-    db.session.commit()
     url = url_for("signing.tutor_page", token=token, _external=True)
     return {"url": url, "svg": qr_svg(url), "expires_at": invitation.expires_at}

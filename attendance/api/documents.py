@@ -173,7 +173,6 @@ def get_competences(pathway_id):
 def put_competences(data, pathway_id):
     """Saisie (ou remplacement) par le formateur des résultats et compétences acquises (R14)."""
     assessment = save_assessment(db.session, g.org, g.user, pathway_id, data)
-    db.session.commit()
     return assessment
 
 

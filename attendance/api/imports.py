@@ -35,5 +35,4 @@ def post_import(files):
             "IMPORT_NO_FILE", "Joignez un fichier xlsx ou CSV dans le champ « file »."
         )
     result = import_file(db.session, g.org, upload.filename or "", upload.read(), g.user)
-    db.session.commit()
     return result

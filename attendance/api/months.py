@@ -123,7 +123,6 @@ def post_sync(purchase_order_id, month):
     declaration = operations.synchronise(
         db.session, g.org, purchase_order_id, _month(month), g.user
     )
-    db.session.commit()
     return declaration
 
 
@@ -133,7 +132,6 @@ def post_sync(purchase_order_id, month):
 def post_validate(purchase_order_id, month):
     """Valide le mois : il est ensuite verrouillé (R11)."""
     period = operations.validate(db.session, g.org, purchase_order_id, _month(month), g.user)
-    db.session.commit()
     return period
 
 
@@ -146,7 +144,6 @@ def post_reopen(data, purchase_order_id, month):
     period = operations.reopen(
         db.session, g.org, purchase_order_id, _month(month), g.user, data["reason"]
     )
-    db.session.commit()
     return period
 
 

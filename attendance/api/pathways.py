@@ -98,7 +98,6 @@ def list_pathways(args):
 def post_pathway(data):
     """Inscrit un stagiaire sur une composante (R1, R2, R6, R8, R10)."""
     pathway = create_pathway(db.session, g.org, data, g.user)
-    db.session.commit()
     return pathway
 
 
@@ -118,7 +117,6 @@ def patch_pathway(data, pathway_id):
     pathway = get_owned(db.session, Pathway, pathway_id, g.org, "parcours")
     reason = data.pop("reason", "")
     update_pathway(db.session, g.org, pathway, data, g.user, reason)
-    db.session.commit()
     return pathway
 
 
@@ -129,7 +127,6 @@ def remove_pathway(pathway_id):
     """Supprime un parcours sans heure déclarée (R9) ; sinon, déclarez un abandon."""
     pathway = get_owned(db.session, Pathway, pathway_id, g.org, "parcours")
     delete_pathway(db.session, g.org, pathway)
-    db.session.commit()
 
 
 @blp.post("/<int:pathway_id>/abandon")
@@ -140,7 +137,6 @@ def post_abandon(data, pathway_id):
     """Déclare un abandon : au moins une heure réalisée, puis départ (R9)."""
     pathway = get_owned(db.session, Pathway, pathway_id, g.org, "parcours")
     abandon_pathway(db.session, g.org, pathway, data["exit_date"], data["reason"], g.user)
-    db.session.commit()
     return pathway
 
 

@@ -81,7 +81,6 @@ def list_purchase_orders(args):
 def post_purchase_order(data):
     """Crée un bon de commande."""
     order = create_purchase_order(db.session, g.org, data)
-    db.session.commit()
     return order
 
 
@@ -99,5 +98,4 @@ def get_purchase_order(purchase_order_id):
 def patch_purchase_order(data, purchase_order_id):
     order = get_owned(db.session, PurchaseOrder, purchase_order_id, g.org, "bon de commande")
     update_purchase_order(db.session, g.org, order, data)
-    db.session.commit()
     return order

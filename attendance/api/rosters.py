@@ -104,7 +104,6 @@ def get_qr(slot_id):
     """The code to show now; fetch again every ``rotation_seconds``."""
     slot = _slot(slot_id, run=True)
     token, expires_at = issue_slot_qr(db.session, slot)
-    db.session.commit()  # the first key of a fresh database
     url = url_for("signing.sign_page", slot_id=slot.id, t=token, _external=True)
     return {
         "url": url,
@@ -174,5 +173,4 @@ def get_links(slot_id):
                 "url": url_for("signing.link_page", token=token, _external=True),
             }
         )
-    db.session.commit()
     return links

@@ -78,7 +78,6 @@ def list_slots(args):
 @permission_required("slot:write")
 def post_slot(data):
     slot = create_slot(db.session, g.org, data)
-    db.session.commit()
     return slot
 
 
@@ -99,7 +98,6 @@ def get_slot(slot_id):
 def patch_slot(data, slot_id):
     slot = get_owned(db.session, Slot, slot_id, g.org, "séance")
     update_slot(db.session, g.org, slot, data)
-    db.session.commit()
     return slot
 
 
@@ -109,4 +107,3 @@ def patch_slot(data, slot_id):
 def remove_slot(slot_id):
     slot = get_owned(db.session, Slot, slot_id, g.org, "séance")
     delete_slot(db.session, g.org, slot)
-    db.session.commit()

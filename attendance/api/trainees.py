@@ -68,7 +68,6 @@ def list_trainees(args):
 @permission_required("trainee:write")
 def post_trainee(data):
     trainee = create_trainee(db.session, g.org, data)
-    db.session.commit()
     return trainee
 
 
@@ -86,7 +85,6 @@ def get_trainee(trainee_id):
 def patch_trainee(data, trainee_id):
     """Corrige l'identité d'un stagiaire ; le journal de preuves garde quels champs, par qui."""
     trainee = rectify_trainee(db.session, g.org, trainee_id, data, g.user)
-    db.session.commit()
     return trainee
 
 
@@ -97,4 +95,3 @@ def remove_trainee(trainee_id):
     """Supprime un stagiaire sans aucune heure déclarée (R9)."""
     trainee = get_owned(db.session, Trainee, trainee_id, g.org, "stagiaire")
     delete_trainee(db.session, g.org, trainee)
-    db.session.commit()

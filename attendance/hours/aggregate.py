@@ -14,11 +14,13 @@ corrections count; of several for the same day the latest wins, and a month corr
 supersedes the day corrections of that month. What comes from corrections is reported apart
 (``corrected_minutes``, ``corrections``) so every output can show it as exceptional.
 
-Other work reads hours from here: the monthly declaration (per trainee and class), billing
-(``caps.billable_month_hours`` on top of these rows) and certificates (one trainee, any
-months) call ``realised_hours`` or its two shorthands.
+Other work reads hours from here: the monthly declaration (per trainee and class, and its
+day-by-day grid from ``day_minutes``), billing (``caps.billable_month_hours`` on top of these
+rows) and certificates (one trainee, any months) call ``realised_hours`` or its two
+shorthands.
 """
 
+from collections import defaultdict
 from collections.abc import Sequence
 from datetime import date
 from typing import NamedTuple
@@ -239,6 +241,55 @@ def realised_hours(
     if sql_keys:
         statement = statement.order_by(*[key_column(key) for key in sql_keys])
     return list(map(HoursRow._make, session.connection().execute(statement)))
+
+
+def day_minutes(
+    session: Session,
+    org: Organisation,
+    purchase_order_id: int,
+    month: date,
+    timezone: str | None = None,
+) -> dict[tuple[int, int], dict[str, int]]:
+    """Realised minutes of one month of a BDC per (trainee, composante), then per local day
+    (``"YYYY-MM-DD"``): the declaration's day-by-day grid. R12: a validated day correction
+    replaces its day's minutes of its class; a month correction replaces the month's minutes
+    of its class and is reported under the key ``"month"``. Scoped to ``org`` by its query."""
+    win = clock.window(month, None, timezone)
+    dialect = dialect_of(session)
+    day = clock.day_sql(Slot.starts_at, win, dialect)
+    composantes = select(Composante.id).where(
+        Composante.organisation_id == org.id, Composante.purchase_order_id == purchase_order_id
+    )
+    rows = session.execute(
+        select(
+            Emargement.trainee_id, Slot.composante_id, Slot.kind, day, realised_minutes_sql(dialect)
+        )
+        .join(Slot, Slot.id == Emargement.slot_id)
+        .where(
+            Emargement.organisation_id == org.id,
+            Slot.organisation_id == org.id,
+            Slot.composante_id.in_(composantes),
+            win.holds(Slot.starts_at),
+        )
+        .group_by(Emargement.trainee_id, Slot.composante_id, Slot.kind, day)
+    )
+    cells: dict[tuple, int] = {}
+    for trainee_id, composante_id, kind, local, minutes in rows:
+        cells[(trainee_id, composante_id, kind, str(local)[:10])] = int(minutes or 0)
+    fixes = effective_corrections(org, composantes, win, dialect, None)
+    columns = ("trainee_id", "composante_id", "hour_class", "scope", "day", "minutes")
+    for fix in session.execute(select(*[fixes.c[name] for name in columns])).mappings():
+        key = (fix["trainee_id"], fix["composante_id"], fix["hour_class"])
+        if fix["scope"] == "day":
+            cells[(*key, fix["day"].isoformat())] = int(fix["minutes"])
+        else:
+            for cell in [c for c in cells if c[:3] == key]:
+                del cells[cell]
+            cells[(*key, "month")] = int(fix["minutes"])
+    grid: dict[tuple[int, int], dict[str, int]] = defaultdict(lambda: defaultdict(int))
+    for (trainee_id, composante_id, _, when), minutes in cells.items():
+        grid[(trainee_id, composante_id)][when] += minutes
+    return grid
 
 
 def effective_corrections(org, composantes, win: clock.Window, dialect: str, trainee_id):

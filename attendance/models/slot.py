@@ -4,10 +4,10 @@ The flows that fill sign-ins and corrections live in ``attendance.signing``;
 these are the tables they write to.
 """
 
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 
 from sqlalchemy import JSON, ForeignKey, LargeBinary, String, UniqueConstraint
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
 from attendance.extensions import db
 from attendance.models.organisation import User
@@ -31,6 +31,12 @@ class Slot(db.Model):
     kind: Mapped[str] = mapped_column(String(20))
     starts_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
     ends_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+    @validates("starts_at", "ends_at")
+    def _in_utc(self, key, value):
+        """Held in UTC from the moment it is set, as it is stored, so a slot reads the same
+        before and after its transaction commits."""
+        return value.astimezone(UTC) if value is not None and value.tzinfo else value
     title: Mapped[str] = mapped_column(String(300), default="")
     site: Mapped[str | None] = mapped_column(String(200))
     company_name: Mapped[str | None] = mapped_column(String(200))

@@ -13,7 +13,7 @@ from sqlalchemy import case, func, or_, select
 from sqlalchemy.orm import Session
 
 from attendance import clock
-from attendance.hours.aggregate import dialect_of, effective_corrections, realised_minutes_sql
+from attendance.hours.aggregate import day_minutes, dialect_of
 from attendance.hours.caps import billable_month_hours, cap_checks
 from attendance.hours.classes import (
     AUTOFORMATION,
@@ -104,59 +104,6 @@ def _absence_minutes(session, org, order, month) -> dict[tuple[int, int], int]:
     return {(t, c): int(m or 0) for t, c, m in rows}
 
 
-def _day_minutes(session, org, order, month) -> dict[tuple[int, int], dict[str, int]]:
-    """Realised minutes per trainee, composante and local day; a validated day correction
-    replaces its day's minutes of its class, a month correction adds a line of its own."""
-    win = clock.window(month)
-    dialect = dialect_of(session)
-    day = clock.day_sql(Slot.starts_at, win, dialect)
-    composantes = select(Composante.id).where(
-        Composante.organisation_id == org.id, Composante.purchase_order_id == order.id
-    )
-    rows = session.execute(
-        select(
-            Emargement.trainee_id, Slot.composante_id, Slot.kind, day, realised_minutes_sql(dialect)
-        )
-        .join(Slot, Slot.id == Emargement.slot_id)
-        .where(
-            Emargement.organisation_id == org.id,
-            Slot.organisation_id == org.id,
-            Slot.composante_id.in_(composantes),
-            win.holds(Slot.starts_at),
-        )
-        .group_by(Emargement.trainee_id, Slot.composante_id, Slot.kind, day)
-    )
-    cells: dict[tuple, int] = {}
-    for trainee_id, composante_id, kind, local, minutes in rows:
-        cells[(trainee_id, composante_id, kind, str(local)[:10])] = int(minutes or 0)
-    fixes = effective_corrections(org, composantes, win, dialect, None)
-    month_fixed = set()
-    for fix in session.execute(select(*fix_columns(fixes))).mappings():
-        key = (fix["trainee_id"], fix["composante_id"], fix["hour_class"])
-        if fix["scope"] == "day":
-            cells[(*key, fix["day"].isoformat())] = int(fix["minutes"])
-        else:
-            month_fixed.add(key)
-            for cell in [c for c in cells if c[:3] == key]:
-                del cells[cell]
-            cells[(*key, "month")] = int(fix["minutes"])
-    grid: dict[tuple[int, int], dict[str, int]] = defaultdict(lambda: defaultdict(int))
-    for (trainee_id, composante_id, _, when), minutes in cells.items():
-        grid[(trainee_id, composante_id)][when] += minutes
-    return grid
-
-
-def fix_columns(fixes):
-    return [
-        fixes.c.trainee_id,
-        fixes.c.composante_id,
-        fixes.c.hour_class,
-        fixes.c.scope,
-        fixes.c.day,
-        fixes.c.minutes,
-    ]
-
-
 def build_declaration(
     session: Session, org: Organisation, order: PurchaseOrder, month: date, progress=None
 ) -> dict:
@@ -165,7 +112,7 @@ def build_declaration(
     billable = billable_month_hours(session, org, order.id, month)
     checks = cap_checks(session, org, order.id, month)
     absences = _absence_minutes(session, org, order, month)
-    days = _day_minutes(session, org, order, month)
+    days = day_minutes(session, org, order.id, month)
     by_pair: dict[tuple[int, int], dict[str, int]] = defaultdict(
         lambda: dict.fromkeys(MINUTE_KEYS, 0)
     )

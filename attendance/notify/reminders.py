@@ -19,7 +19,6 @@ from datetime import datetime, timedelta
 
 from flask import current_app
 from sqlalchemy import select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from attendance.clock import local_time
@@ -28,6 +27,7 @@ from attendance.models import Emargement, Organisation, Reminder, Slot, User
 from attendance.models.types import utcnow
 from attendance.notify.channels import Channel, Message
 from attendance.signing.common import expected_trainees
+from attendance.sql import upsert
 
 TRAINEE_UNSIGNED = "trainee_unsigned"
 TRAINER_UNVALIDATED = "trainer_unvalidated"
@@ -168,25 +168,20 @@ def due_reminders(session: Session, org: Organisation, now: datetime) -> list[Du
 
 def _claim_new(session: Session, due: Due, channel: Channel, claim_id: str, now) -> int | None:
     """Insert the reminder row; the unique constraint decides who sends. Returns its id."""
-    insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
-    reminder_id = session.scalar(
-        insert(Reminder)
-        .values(
-            organisation_id=due.organisation_id,
-            kind=due.kind,
-            slot_id=due.slot_id,
-            recipient=due.recipient,
-            trainee_id=due.trainee_id,
-            user_id=due.user_id,
-            channel=channel.name,
-            status="sending",
-            claim_id=claim_id,
-            attempts=1,
-            claimed_at=now,
-        )
-        .on_conflict_do_nothing()
-        .returning(Reminder.id)
-    )
+    values = {
+        "organisation_id": due.organisation_id,
+        "kind": due.kind,
+        "slot_id": due.slot_id,
+        "recipient": due.recipient,
+        "trainee_id": due.trainee_id,
+        "user_id": due.user_id,
+        "channel": channel.name,
+        "status": "sending",
+        "claim_id": claim_id,
+        "attempts": 1,
+        "claimed_at": now,
+    }
+    reminder_id = session.scalar(upsert(session, Reminder, values, returning=[Reminder.id]))
     session.commit()
     return reminder_id
 

@@ -23,13 +23,12 @@ from functools import wraps
 
 from flask import current_app, make_response, request
 from sqlalchemy import bindparam, case, select
-from sqlalchemy.dialects import postgresql, sqlite
 from werkzeug.exceptions import HTTPException
 
 from attendance.errors import DomainError
 from attendance.extensions import db
 from attendance.models import RateLimitCounter
-from attendance.sql import sqlite_writer
+from attendance.sql import sqlite_writer, upsert
 
 DEFAULT_LIMITS = {
     # Failed logins per account and per IP address (brute force, password spraying).
@@ -82,17 +81,19 @@ _UPSERTS = {}  # dialect name -> the counting statement, built once
 def _upsert(dialect: str):
     statement = _UPSERTS.get(dialect)
     if statement is None:
-        insert = (postgresql if dialect == "postgresql" else sqlite).insert(_COUNTERS)
-        insert = insert.values(key=bindparam("key"), window=bindparam("window"), hits=1)
-        statement = _UPSERTS[dialect] = insert.on_conflict_do_update(
+        statement = _UPSERTS[dialect] = upsert(
+            dialect,
+            _COUNTERS,
+            {"key": bindparam("key"), "window": bindparam("window"), "hits": 1},
             index_elements=[_COUNTERS.c.key],
-            set_={
+            set_=lambda excluded: {
                 "hits": case(
-                    (_COUNTERS.c.window == insert.excluded.window, _COUNTERS.c.hits + 1), else_=1
+                    (_COUNTERS.c.window == excluded.window, _COUNTERS.c.hits + 1), else_=1
                 ),
-                "window": insert.excluded.window,
+                "window": excluded.window,
             },
-        ).returning(_COUNTERS.c.hits)
+            returning=[_COUNTERS.c.hits],
+        )
     return statement
 
 

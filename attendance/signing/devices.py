@@ -19,6 +19,7 @@ from attendance.models import Device, Invitation, Organisation, Trainee, User
 from attendance.models.types import utcnow
 from attendance.signing import tokens
 from attendance.signing.common import logged_write
+from attendance.signing.statements import Phone
 
 DEVICE_COOKIE = "attendance_device"
 
@@ -182,13 +183,12 @@ def credential_claims(session: Session, credential: str | None) -> dict:
         raise _unknown_device() from exc
 
 
-def check_bound(device, claims: dict) -> None:
-    """``device`` (a Device, or a row with its ``organisation_id`` and ``revoked_at``; None
-    when no row has the credential's id) must be the phone the credential names, still
-    bound."""
-    if device is None or device.organisation_id != claims.get("org"):
+def check_bound(phone: Phone | None, claims: dict) -> None:
+    """``phone`` (None when no phone has the credential's id) must be the phone the
+    credential names, still bound."""
+    if phone is None or phone.organisation_id != claims.get("org"):
         raise _unknown_device()
-    if device.revoked_at is not None:
+    if phone.revoked_at is not None:
         raise DomainError(
             "DEVICE_NOT_BOUND",
             "Ce téléphone n'est plus lié à votre compte (un autre téléphone a été enregistré "
@@ -201,7 +201,7 @@ def device_from_credential(session: Session, credential: str | None) -> Device:
     """The bound phone behind the cookie; an unknown or unbound phone is refused."""
     claims = credential_claims(session, credential)
     device = session.scalar(select(Device).where(Device.public_id == claims["sub"]))
-    check_bound(device, claims)
+    check_bound(Phone.of(device) if device is not None else None, claims)
     return device
 
 

@@ -21,6 +21,7 @@ from attendance.signing.common import (
     refuse_if_validated,
 )
 from attendance.signing.signature import decode_signature
+from attendance.signing.statements import SlotContext
 
 KIOSK_COOKIE = "attendance_kiosk"
 MAX_PIN_FAILURES = 5
@@ -62,7 +63,7 @@ def issue_card(session: Session, org: Organisation, trainee: Trainee) -> str:
 
 def start_kiosk(session: Session, slot: Slot, now: datetime | None = None) -> str:
     """The tablet's credential for one slot, valid until 30 min after its end."""
-    refuse_if_validated(slot)
+    refuse_if_validated(slot.id, slot.validated_at)
     now = now or utcnow()
     token, _ = tokens.issue(
         session,
@@ -89,13 +90,17 @@ def kiosk_slot(session: Session, kiosk_token: str | None) -> Slot:
     return slot
 
 
-def _bad_pin(session: Session, row: KioskCredential | None, now: datetime) -> DomainError:
+class PinRefused(DomainError):
+    """A wrong PIN, counted in the session towards the lock (``MAX_PIN_FAILURES``): the edge
+    commits before answering, since any other refusal is rolled back."""
+
+
+def _bad_pin(row: KioskCredential | None, now: datetime) -> PinRefused:
     if row is not None:
         row.failed_attempts += 1
         if row.failed_attempts >= MAX_PIN_FAILURES:
             row.locked_until, row.failed_attempts = now + timedelta(minutes=LOCK_MINUTES), 0
-        session.commit()  # the count must survive the refusal (the error rolls back)
-    return DomainError(
+    return PinRefused(
         "KIOSK_PIN_INVALID",
         "Code PIN incorrect : réessayez ou utilisez votre carte QR.",
         status=401,
@@ -111,7 +116,7 @@ def _check_pin(session: Session, trainee: Trainee, pin: str | None, now: datetim
             status=429,
         )
     if row is None or row.pin_hash is None or not pin or not check_password_hash(row.pin_hash, pin):
-        raise _bad_pin(session, row, now)
+        raise _bad_pin(row, now)
     row.failed_attempts = 0
 
 
@@ -149,7 +154,8 @@ def sign_at_kiosk(
     card: str | None = None,
 ) -> Emargement:
     slot = kiosk_slot(session, kiosk_token)
-    refuse_if_validated(slot)
+    context = SlotContext.of(slot)
+    refuse_if_validated(slot.id, slot.validated_at)
     if card and not trainee_id:
         trainee = trainee_from_card(session, slot, card)
     else:
@@ -157,7 +163,7 @@ def sign_at_kiosk(
     if (
         trainee is None
         or trainee.organisation_id != slot.organisation_id
-        or not is_expected(session, slot, trainee)
+        or not is_expected(session, context, trainee.id)
     ):
         raise NotFound("stagiaire")
     if card:
@@ -169,10 +175,10 @@ def sign_at_kiosk(
         "status": "present",
         "signed_at": client.now,
         "method": "kiosk",
-        "late_minutes": late_minutes(slot, client.now),
+        "late_minutes": late_minutes(context, client.now),
         "signature_png": png,
         "ip_address": client.ip,
         "user_agent": (client.user_agent or "")[:500],
         "evidence": {**client.evidence(), "kiosk_proof": "card" if card else "pin"},
     }
-    return record_signin(session, slot, trainee.id, values)
+    return record_signin(session, context, trainee.id, values)

@@ -216,7 +216,7 @@ def mark(session: Session, slot: Slot, trainee: Trainee, user: User, changes: di
     """Before validation: the trainer records absent, late or left early (minutes), or
     confirms an autoformation declaration."""
     require_runner(user, slot)
-    refuse_if_validated(slot)
+    refuse_if_validated(slot.id, slot.validated_at)
     _expected_or_signed(session, slot, trainee)
     changes = _check_changes(slot, changes)
     if not changes:
@@ -253,7 +253,7 @@ def validate_slot(session: Session, slot: Slot, user: User, signature: str | Non
     """The trainer signs and validates: trainees who did not sign are recorded absent, and
     the slot is locked (later changes only through ``correct``)."""
     require_runner(user, slot)
-    refuse_if_validated(slot)
+    refuse_if_validated(slot.id, slot.validated_at)
     png = decode_signature(signature)
     org_id, slot_id, user_id = slot.organisation_id, slot.id, user.id
     now = utcnow()

@@ -10,10 +10,9 @@ back, can still sign; the same page forwarded to another phone is a replay.
 
 import secrets
 from datetime import datetime, timedelta
-from types import SimpleNamespace
 
 from flask import current_app
-from sqlalchemy import bindparam, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from attendance.errors import DomainError, NotFound
@@ -22,8 +21,7 @@ from attendance.models.types import utcnow
 from attendance.signing import tokens
 from attendance.signing.common import (
     Client,
-    enrolment_and_record,
-    enrolment_columns,
+    enrolment_of,
     late_minutes,
     record_signin,
     refuse_if_validated,
@@ -36,6 +34,7 @@ from attendance.signing.devices import (
     open_invitation,
 )
 from attendance.signing.signature import decode_signature
+from attendance.signing.statements import Phone, PhoneContext, SlotContext, read_phone_context
 
 
 def qr_rotation_seconds() -> int:
@@ -84,8 +83,8 @@ def _other_organisation() -> DomainError:
     )
 
 
-def _phone_evidence(client: Client, device: Device | None, **extra) -> dict:
-    return {**client.evidence(), "phone_id": device.phone_id if device else None, **extra}
+def _phone_evidence(client: Client, phone_id: str | None, **extra) -> dict:
+    return {**client.evidence(), "phone_id": phone_id, **extra}
 
 
 def open_slot_code(
@@ -98,11 +97,11 @@ def open_slot_code(
     """A scanned QR code opened on a phone: the slot, the phone, and a ticket for the page."""
     now = now or utcnow()
     kind, claims, context, phone = _scanned_code(session, token, credential, slot_id)
-    slot = session.get(Slot, context.id)
+    slot = session.get(Slot, context.slot.id)
     device = session.scalar(select(Device).where(Device.public_id == phone.public_id))
     if kind is tokens.SIGNIN_TICKET:
         return slot, device, token
-    _enrolled(session, context, context.device_trainee_id)
+    enrolment_of(session, context.slot, phone.trainee_id, context.enrolment)
     expires_at = max(slot.ends_at, now) + timedelta(minutes=10)
     ticket, _ = tokens.issue(
         session,
@@ -119,8 +118,8 @@ def open_slot_code(
     return slot, device, ticket
 
 
-def _check_ticket_device(claims: dict, device: Device) -> None:
-    if claims.get("device") != device.public_id:
+def _check_ticket_device(claims: dict, phone: Phone) -> None:
+    if claims.get("device") != phone.public_id:
         raise DomainError(
             "TOKEN_REPLAYED",
             "Cette page d'émargement a été ouverte sur un autre téléphone : scannez vous-même "
@@ -129,36 +128,14 @@ def _check_ticket_device(claims: dict, device: Device) -> None:
         )
 
 
-# Built once: every phone sign-in reads its slot and its phone in this one statement.
-_PHONE_CONTEXT = (
-    select(
-        Slot.id,
-        Slot.organisation_id,
-        Slot.composante_id,
-        Slot.trainee_id,
-        Slot.starts_at,
-        Slot.ends_at,
-        Slot.validated_at,
-        Device.organisation_id.label("device_organisation_id"),
-        Device.trainee_id.label("device_trainee_id"),
-        Device.phone_id,
-        Device.revoked_at,
-    )
-    .select_from(Slot)
-    .outerjoin(Device, Device.public_id == bindparam("device"))
-    .where(Slot.id == bindparam("slot"))
-)
-# PostgreSQL also reads the trainee's enrolment and existing record (``enrolment_columns``).
-_PHONE_CONTEXT_PG = _PHONE_CONTEXT.add_columns(*enrolment_columns(Device.trainee_id))
-
-
-def _scanned_code(session: Session, token: str, credential: str | None, slot_id: int | None):
+def _scanned_code(
+    session: Session, token: str, credential: str | None, slot_id: int | None
+) -> tuple[tokens.TokenKind, dict, PhoneContext, Phone]:
     """The checks of a slot code opened on a phone, in this order: a genuine slot QR code
     or page ticket, for this slot, of the slot's organisation; a bound phone of that
     organisation; a ticket opened on this very phone. The slot and the phone are read in one
-    statement (a whole room sends these at once); on PostgreSQL it also reads the trainee's
-    enrolment and any earlier record (``enrolment_columns``). Returns the token's kind and
-    claims, the slot's row and the phone."""
+    statement (``statements.read_phone_context``). Returns the token's kind and claims, the
+    phone's context and the phone."""
     kind, claims = tokens.verify(session, token, tokens.SLOT_QR, tokens.SIGNIN_TICKET)
     if slot_id is not None and claims.get("slot") != slot_id:
         raise _other_slot(slot_id)
@@ -166,42 +143,20 @@ def _scanned_code(session: Session, token: str, credential: str | None, slot_id:
         device_claims, refused = credential_claims(session, credential), None
     except DomainError as error:
         device_claims, refused = {}, error
-    connection = session.connection()
-    parameters = {"slot": claims.get("slot"), "device": device_claims.get("sub")}
-    if connection.dialect.name == "postgresql":
-        statement = _PHONE_CONTEXT_PG
-        parameters["tz"] = current_app.config["TIMEZONE"]
-    else:
-        statement = _PHONE_CONTEXT
-    context = connection.execute(statement, parameters).one_or_none()
+    context = read_phone_context(session, claims.get("slot"), device_claims.get("sub"))
     if context is None:
         raise NotFound("séance")
-    if context.organisation_id != claims.get("org"):
+    if context.slot.organisation_id != claims.get("org"):
         raise _other_organisation()
     if refused is not None:
         raise refused
-    phone = SimpleNamespace(
-        public_id=device_claims["sub"],
-        phone_id=context.phone_id,
-        organisation_id=context.device_organisation_id,
-        revoked_at=context.revoked_at,
-    )
-    check_bound(phone if context.device_trainee_id is not None else None, device_claims)
-    if phone.organisation_id != context.organisation_id:
+    phone = context.phone
+    check_bound(phone, device_claims)
+    if phone.organisation_id != context.slot.organisation_id:
         raise _other_organisation()
     if kind is tokens.SIGNIN_TICKET:
         _check_ticket_device(claims, phone)
     return kind, claims, context, phone
-
-
-def _enrolled(session: Session, context, trainee_id: int) -> int | None:
-    """Refuse a trainee not expected on the slot (``context``: ``_scanned_code``'s row);
-    returns the id of their record for it, if they have one. On PostgreSQL the row already
-    holds both answers; the refusal reads the trainee's name for its message."""
-    expected, existing_id = enrolment_and_record(session, context, trainee_id)
-    if not expected:
-        require_enrolled(session, context, trainee_id)
-    return existing_id
 
 
 def sign_with_phone(
@@ -214,30 +169,30 @@ def sign_with_phone(
 ) -> Emargement:
     """QR sign-in: the bound phone's trainee signs the slot named by the code."""
     _, claims, context, phone = _scanned_code(session, token, credential, slot_id)
-    refuse_if_validated(context)
-    trainee_id = context.device_trainee_id
-    existing_id = _enrolled(session, context, trainee_id)
+    slot = context.slot
+    refuse_if_validated(slot.id, slot.validated_at)
+    enrolment = enrolment_of(session, slot, phone.trainee_id, context.enrolment)
     png = decode_signature(signature)
     qr_jti = claims.get("qr", claims["jti"])
     values = {
         "status": "present",
         "signed_at": client.now,
         "method": "qr",
-        "late_minutes": late_minutes(context, client.now),
+        "late_minutes": late_minutes(slot, client.now),
         "signature_png": png,
         "token_jti": qr_jti,
         "ip_address": client.ip,
         "user_agent": (client.user_agent or "")[:500],
         "device_id": phone.public_id,
-        "evidence": _phone_evidence(client, phone, ticket_jti=claims["jti"]),
+        "evidence": _phone_evidence(client, phone.phone_id, ticket_jti=claims["jti"]),
     }
     return record_signin(
         session,
-        context,
-        trainee_id,
+        slot,
+        phone.trainee_id,
         values,
         {"device_id": phone.public_id, "token_jti": qr_jti},
-        existing_id=existing_id,
+        enrolment=enrolment,
     )
 
 
@@ -261,7 +216,7 @@ def issue_slot_link(session: Session, slot: Slot, trainee: Trainee) -> str:
             "en salle, les stagiaires scannent le QR code.",
             {"kind": slot.kind},
         )
-    require_enrolled(session, slot, trainee)
+    require_enrolled(session, SlotContext.of(slot), trainee.id)
     opens, closes = link_window(slot)
     token, _ = tokens.issue(
         session,
@@ -293,7 +248,8 @@ def sign_with_link(
     """FAD: records the join time and connection; autoformation: the trainee declares the
     work against the slot's objective and it counts only once the trainer confirms it."""
     slot, trainee = open_slot_link(session, token)
-    refuse_if_validated(slot)
+    context = SlotContext.of(slot)
+    refuse_if_validated(slot.id, slot.validated_at)
     _, claims = tokens.verify(session, token, tokens.SLOT_LINK)
     device = None
     if credential:
@@ -313,7 +269,7 @@ def sign_with_link(
         "status": "present",
         "signed_at": client.now,
         "method": "link",
-        "late_minutes": 0 if autoformation else late_minutes(slot, client.now),
+        "late_minutes": 0 if autoformation else late_minutes(context, client.now),
         "confirmed": not autoformation,
         "signature_png": png,
         "token_jti": claims["jti"],
@@ -322,13 +278,13 @@ def sign_with_link(
         "device_id": device.public_id if device else None,
         "evidence": _phone_evidence(
             client,
-            device,
+            device.phone_id if device else None,
             joined_at=client.now.isoformat(),
             online_url=slot.online_url,
             declaration=(declaration or "").strip()[:1000] or None,
         ),
     }
-    return record_signin(session, slot, trainee.id, values, {"token_jti": claims["jti"]})
+    return record_signin(session, context, trainee.id, values, {"token_jti": claims["jti"]})
 
 
 # --- Company tutor ----------------------------------------------------------------------
@@ -409,13 +365,14 @@ def confirm_company_day(
         or slot.trainee_id != invitation.trainee_id
     ):
         raise NotFound("journée en entreprise")
+    context = SlotContext.of(slot)
     if slot.starts_at > client.now:
         raise DomainError(
             "DAY_NOT_STARTED",
             "Cette journée n'a pas encore commencé : confirmez-la le jour même ou après.",
             status=422,
         )
-    refuse_if_validated(slot)
+    refuse_if_validated(slot.id, slot.validated_at)
     png = decode_signature(signature)
     values = {
         "status": "present" if present else "absent",
@@ -433,5 +390,5 @@ def confirm_company_day(
         },
     }
     return record_signin(
-        session, slot, invitation.trainee_id, values, {"tutor_invitation_id": invitation.id}
+        session, context, invitation.trainee_id, values, {"tutor_invitation_id": invitation.id}
     )

@@ -103,7 +103,6 @@ def _act(purchase_order_id: int, month: str, action, success: str):
         for item in error.details.get("blockers", [])[:20]:
             flash(item["message"], "error")
     else:
-        db.session.commit()
         flash(success, "success")
     return redirect(url_for("month_pages.detail", purchase_order_id=purchase_order_id, month=month))
 

@@ -1,0 +1,310 @@
+"""The sign-in's prebuilt statements and the typed rows they answer with.
+
+A whole room signs at once, so the phone sign-in reads and writes through statements built
+once (SQLAlchemy Core, compiled and cached) instead of loading ORM objects; PostgreSQL
+does a sign-in in seven round trips. Everything these statements return is one of the
+frozen rows below, so the rest of ``signing`` sees one type per thing.
+"""
+
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from flask import current_app
+from sqlalchemy import Date, bindparam, cast, exists, func, insert, select, true
+from sqlalchemy.orm import Session
+
+from attendance import evidence
+from attendance.clock import local_day
+from attendance.models import Composante, Device, Emargement, MonthPeriod, Pathway, Slot
+
+
+@dataclass(frozen=True, slots=True)
+class SlotContext:
+    """What a sign-in needs of its slot: read with the phone, or taken from a loaded Slot."""
+
+    id: int
+    organisation_id: int
+    composante_id: int
+    trainee_id: int | None  # the company trainee of a company slot, else None
+    starts_at: datetime
+    ends_at: datetime
+    validated_at: datetime | None
+
+    @classmethod
+    def of(cls, slot: Slot) -> "SlotContext":
+        return cls(
+            slot.id,
+            slot.organisation_id,
+            slot.composante_id,
+            slot.trainee_id,
+            slot.starts_at,
+            slot.ends_at,
+            slot.validated_at,
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Phone:
+    """A bound phone as the sign-in checks it (``devices.check_bound``)."""
+
+    public_id: str
+    phone_id: str | None
+    organisation_id: int
+    trainee_id: int
+    revoked_at: datetime | None
+
+    @classmethod
+    def of(cls, device: Device) -> "Phone":
+        return cls(
+            device.public_id,
+            device.phone_id,
+            device.organisation_id,
+            device.trainee_id,
+            device.revoked_at,
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Enrolment:
+    """Whether a trainee is expected on a slot by their pathway (``on_pathway``), and the id
+    of their record for it if they already have one."""
+
+    on_pathway: bool
+    emargement_id: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class PhoneContext:
+    """A phone sign-in's slot and phone (None: no phone has the credential's id), read in
+    one statement; on PostgreSQL it also holds the phone's trainee's enrolment."""
+
+    slot: SlotContext
+    phone: Phone | None
+    enrolment: Enrolment | None
+
+
+@dataclass(frozen=True, slots=True)
+class SlotState:
+    """The slot as re-read under the chain lock, with the state of the month it started in
+    as the caller believed (``month_state``, None when that month has no period)."""
+
+    validated_at: datetime | None
+    starts_at: datetime
+    purchase_order_id: int
+    month_state: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class LockedInsert:
+    """PostgreSQL's one-statement lock, insert and re-check: the new row's id, the chain's
+    head, and the slot's state."""
+
+    id: int
+    seq: int
+    last_hash: str
+    state: SlotState
+
+
+def on_pathway(composante, organisation, day) -> tuple:
+    """Who is expected on a group slot: a pathway on the slot's composante that has started
+    and has not ended before the slot's day (values, or bind parameters)."""
+    return (
+        Pathway.composante_id == composante,
+        Pathway.organisation_id == organisation,
+        Pathway.entry_date <= day,
+        (Pathway.effective_exit_date.is_(None)) | (Pathway.effective_exit_date >= day),
+    )
+
+
+# Parameters: trainee, slot, composante, org, day.
+_ENROLMENT = select(
+    exists().where(
+        Pathway.trainee_id == bindparam("trainee"),
+        *on_pathway(bindparam("composante"), bindparam("org"), bindparam("day")),
+    ),
+    select(Emargement.id)
+    .where(Emargement.slot_id == bindparam("slot"), Emargement.trainee_id == bindparam("trainee"))
+    .scalar_subquery(),
+)
+
+
+def read_enrolment(session: Session, slot: SlotContext, trainee_id: int) -> Enrolment:
+    """The trainee's pathway enrolment on the slot and their record, in one statement."""
+    found, emargement_id = (
+        session.connection()
+        .execute(
+            _ENROLMENT,
+            {
+                "trainee": trainee_id,
+                "slot": slot.id,
+                "composante": slot.composante_id,
+                "org": slot.organisation_id,
+                "day": local_day(slot.starts_at),
+            },
+        )
+        .one()
+    )
+    return Enrolment(bool(found), emargement_id)
+
+
+def _enrolment_columns(trainee) -> tuple:
+    """PostgreSQL: ``_ENROLMENT``'s two answers as columns of a statement that reads
+    ``Slot``, for the trainee column ``trainee``. Needs the ``tz`` parameter; SQLite cannot
+    tell a local day, so it runs ``_ENROLMENT`` apart."""
+    day = cast(func.timezone(bindparam("tz"), Slot.starts_at), Date)
+    return (
+        exists()
+        .where(
+            Pathway.trainee_id == trainee,
+            *on_pathway(Slot.composante_id, Slot.organisation_id, day),
+        )
+        .label("on_pathway"),
+        select(Emargement.id)
+        .where(Emargement.slot_id == Slot.id, Emargement.trainee_id == trainee)
+        .scalar_subquery()
+        .label("record_id"),
+    )
+
+
+_PHONE_CONTEXT = (
+    select(
+        Slot.id,
+        Slot.organisation_id,
+        Slot.composante_id,
+        Slot.trainee_id,
+        Slot.starts_at,
+        Slot.ends_at,
+        Slot.validated_at,
+        Device.organisation_id.label("device_organisation_id"),
+        Device.trainee_id.label("device_trainee_id"),
+        Device.phone_id,
+        Device.revoked_at,
+    )
+    .select_from(Slot)
+    .outerjoin(Device, Device.public_id == bindparam("device"))
+    .where(Slot.id == bindparam("slot"))
+)
+_PHONE_CONTEXT_PG = _PHONE_CONTEXT.add_columns(*_enrolment_columns(Device.trainee_id))
+
+
+def read_phone_context(
+    session: Session, slot_id: int | None, device_public_id: str | None
+) -> PhoneContext | None:
+    """The slot and the phone in one statement (a whole room sends these at once); on
+    PostgreSQL also the phone's trainee's enrolment. None when there is no such slot."""
+    connection = session.connection()
+    parameters = {"slot": slot_id, "device": device_public_id}
+    postgresql = connection.dialect.name == "postgresql"
+    if postgresql:
+        parameters["tz"] = current_app.config["TIMEZONE"]
+    row = connection.execute(
+        _PHONE_CONTEXT_PG if postgresql else _PHONE_CONTEXT, parameters
+    ).one_or_none()
+    if row is None:
+        return None
+    slot = SlotContext(*row[:7])
+    phone = None
+    if row.device_trainee_id is not None:
+        phone = Phone(
+            device_public_id,
+            row.phone_id,
+            row.device_organisation_id,
+            row.device_trainee_id,
+            row.revoked_at,
+        )
+    enrolment = Enrolment(bool(row.on_pathway), row.record_id) if postgresql else None
+    return PhoneContext(slot, phone, enrolment)
+
+
+_MONTH_STATE = (
+    select(MonthPeriod.state)
+    .where(
+        MonthPeriod.organisation_id == bindparam("org"),
+        MonthPeriod.purchase_order_id == Composante.purchase_order_id,
+        MonthPeriod.month == bindparam("month"),
+    )
+    .with_for_update(read=True)  # waits for a month validation in progress (months.lock)
+    .scalar_subquery()
+    .label("month_state")
+)
+_SLOT_STATE = (
+    select(Slot.validated_at, Slot.starts_at, Composante.purchase_order_id, _MONTH_STATE)
+    .join(Composante, Composante.id == Slot.composante_id)
+    .where(Slot.id == bindparam("slot"))
+)
+
+
+def read_slot_state(
+    session: Session, organisation_id: int, slot_id: int, month: date | None
+) -> SlotState:
+    """The slot's validation and its month's state, in one statement (under the chain
+    lock)."""
+    row = (
+        session.connection()
+        .execute(_SLOT_STATE, {"slot": slot_id, "org": organisation_id, "month": month})
+        .one()
+    )
+    return SlotState(*row)
+
+
+_INSERTS = {}  # table -> INSERT … RETURNING id, built once
+_LOCK_INSERT_CHECK = {}  # (table, columns) -> the statement of ``lock_insert_check``
+
+
+def insert_returning_id(session: Session, table, values: dict) -> int:
+    statement = _INSERTS.get(table)
+    if statement is None:
+        statement = _INSERTS[table] = insert(table).returning(table.c.id)
+    return session.connection().execute(statement, values).scalar_one()
+
+
+def _lock_insert_check_statement(table, columns: tuple[str, ...]):
+    key = table, columns
+    statement = _LOCK_INSERT_CHECK.get(key)
+    if statement is None:
+        head = evidence.head_cte()
+        values = select(
+            *(bindparam(f"r_{name}", type_=table.c[name].type) for name in columns)
+        ).select_from(head)
+        new = insert(table).from_select(columns, values).returning(table.c.id).cte("new_row")
+        statement = _LOCK_INSERT_CHECK[key] = (
+            select(
+                new.c.id,
+                head.c.seq,
+                head.c.last_hash,
+                Slot.validated_at,
+                Slot.starts_at,
+                Composante.purchase_order_id,
+                _MONTH_STATE,
+            )
+            .select_from(head)
+            .join(new, true())
+            .join(Slot, Slot.id == bindparam("slot"))
+            .join(Composante, Composante.id == Slot.composante_id)
+            .with_for_update(read=True, of=Slot)
+        )
+    return statement
+
+
+def lock_insert_check(
+    session: Session,
+    organisation_id: int,
+    slot_id: int,
+    chain: str,
+    month: date | None,
+    table,
+    values: dict,
+) -> LockedInsert | None:
+    """PostgreSQL, one statement: lock the slot's chain, then (it needs the head) insert
+    the new row, then read the slot FOR SHARE and its month's state FOR SHARE. A locking
+    read sees the slot as last committed even though the statement's snapshot is older than
+    the wait for the chain, so a validation that held the chain is seen. None, and nothing
+    inserted, when the chain has no head yet (the slot's first entry)."""
+    parameters = {f"r_{name}": value for name, value in values.items()}
+    parameters |= {"head_org": organisation_id, "head_chain": chain}
+    parameters |= {"slot": slot_id, "org": organisation_id, "month": month}
+    statement = _lock_insert_check_statement(table, tuple(values))
+    row = session.connection().execute(statement, parameters).one_or_none()
+    if row is None:
+        return None
+    return LockedInsert(row.id, row.seq, row.last_hash, SlotState(*row[3:]))
