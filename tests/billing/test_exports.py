@@ -12,8 +12,7 @@ from billing.invoices import issue_credit_note, issue_invoice
 from billing.lines import month_statement
 from billing.numbering import run_with_retries
 from billing.pdf import invoice_pdf
-from tests.billing.test_invoices import ISSUED
-from tests.factories import MARCH, presentiel_march, set_month_state
+from tests.factories import ISSUED, MARCH, presentiel_march, set_month_state
 
 
 def test_csv_opens_in_french_excel_bom_semicolons_and_decimal_commas(app):

@@ -13,6 +13,7 @@ from attendance.models import Invoice, Organisation
 from billing.invoices import active_invoice, issue_credit_note, issue_invoice
 from billing.numbering import run_with_retries
 from tests.factories import (
+    ISSUED,
     MARCH,
     gen_composante,
     gen_emargement,
@@ -23,8 +24,6 @@ from tests.factories import (
     presentiel_march,
     set_month_state,
 )
-
-ISSUED = datetime(2026, 4, 3, 9, 0, tzinfo=UTC)
 
 
 def _issue(org, order, user=None, issued_at=ISSUED):

@@ -7,7 +7,7 @@ import everything from here: ``from tests.factories import gen_slot, make_room``
 """
 
 from tests.factories.accounts import PASSWORD, csrf_form, gen_org, gen_user, token_for
-from tests.factories.billing import presentiel_march
+from tests.factories.billing import ISSUED, presentiel_march
 from tests.factories.contract import (
     AFTERNOON_UTC,
     MORNING_UTC,
@@ -39,6 +39,7 @@ from tests.factories.signing import (
 __all__ = [
     "AFTERNOON_UTC",
     "APRIL",
+    "ISSUED",
     "MARCH",
     "MARCH_2018",
     "MORNING_UTC",

@@ -1,11 +1,13 @@
 """Billing (billing/): a BDC month with every kind of presence an invoice line counts."""
 
-from datetime import date
+from datetime import UTC, date, datetime
 from decimal import Decimal
 
 from tests.factories.accounts import gen_org
 from tests.factories.contract import gen_composante, gen_purchase_order, gen_trainee, half_day
 from tests.factories.signing import gen_emargement
+
+ISSUED = datetime(2026, 4, 3, 9, 0, tzinfo=UTC)  # March 2026 invoiced early in April
 
 
 def presentiel_march():

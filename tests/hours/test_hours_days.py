@@ -3,8 +3,7 @@
 from datetime import date
 
 from attendance.hours.aggregate import day_minutes
-from tests.factories import gen_correction as correction
-from tests.factories import gen_emargement, gen_trainee, half_day, order_with
+from tests.factories import gen_correction, gen_emargement, gen_trainee, half_day, order_with
 
 MARCH = date(2026, 3, 1)
 
@@ -15,7 +14,7 @@ def test_each_local_day_holds_its_realised_minutes_and_a_day_correction_replaces
     gen_emargement(half_day(comp, date(2026, 3, 2)), trainee, late_minutes=10)
     gen_emargement(half_day(comp, date(2026, 3, 2), afternoon=True, minutes=180), trainee)
     gen_emargement(half_day(comp, date(2026, 3, 3)), trainee, status="absent")
-    correction(trainee, comp, date(2026, 3, 3), 120)
+    gen_correction(trainee, comp, date(2026, 3, 3), 120)
 
     days = day_minutes(session, org, order.id, MARCH)
 
@@ -37,7 +36,7 @@ def test_a_month_correction_replaces_its_class_days_with_one_month_line(session)
         trainee,
     )
     gen_emargement(half_day(comp, date(2026, 3, 5)), trainee)
-    correction(trainee, comp, date(2026, 3, 15), 35 * 60, hour_class="company", scope="month")
+    gen_correction(trainee, comp, date(2026, 3, 15), 35 * 60, hour_class="company", scope="month")
 
     days = day_minutes(session, org, order.id, MARCH)
 
