@@ -84,6 +84,11 @@ def next_month(month: date) -> date:
     return date(month.year + month.month // 12, month.month % 12 + 1, 1)
 
 
+def previous_month(month: date) -> date:
+    month = first_of_month(month)
+    return date(month.year - 1, 12, 1) if month.month == 1 else month.replace(month=month.month - 1)
+
+
 def months_between(first: date, last: date) -> list[date]:
     """Every first-of-month from ``first`` to ``last`` included."""
     months, current = [], first_of_month(first)

@@ -1,12 +1,12 @@
 """Contract checks and billable minutes of one BDC and month, read from the database.
 
 The figures come from ``aggregate`` (GROUP BY in the database); the judgement from the pure
-functions in ``limits``. Billing (issue 6) prices ``billable_month_hours``; the compliance
-view and the monthly declaration show ``cap_checks``.
+functions in ``limits``; what the caps leave billable month after month from ``billable``.
+The compliance view and the monthly declaration show ``cap_checks``: flags to explain,
+never reasons to refuse a month (R3, R10 in DOMAIN.md).
 """
 
 from collections import defaultdict
-from dataclasses import dataclass
 from datetime import date
 
 from sqlalchemy import func, select
@@ -14,31 +14,11 @@ from sqlalchemy.orm import Session
 
 from attendance import clock
 from attendance.hours import limits
-from attendance.hours.aggregate import HoursRow, hours_to_date, trainee_month_hours
-from attendance.hours.classes import AUTOFORMATION, COMPANY, centre_minutes, distance_minutes
+from attendance.hours.aggregate import hours_to_date
+from attendance.hours.billable import BillableRow, live_month_figures
+from attendance.hours.classes import COMPANY, centre_minutes
 from attendance.models import Composante, Emargement, Organisation, PurchaseOrder, Slot
 from attendance.tenancy import get_owned
-
-
-@dataclass(frozen=True)
-class BillableRow:
-    """One trainee's minutes of one class on one composante in the month, and how many of
-    them may be billed; ``reason`` says, in French, why the rest may not."""
-
-    trainee_id: int
-    composante_id: int
-    hour_class: str
-    minutes: int
-    billable_minutes: int
-    corrected_minutes: int = 0
-    reason: str | None = None
-
-
-def _by_class(rows: list[HoursRow]) -> dict[str, int]:
-    totals: dict[str, int] = defaultdict(int)
-    for row in rows:
-        totals[row.hour_class] += row.minutes
-    return totals
 
 
 def _contracted(session: Session, order: PurchaseOrder) -> dict[int, Composante]:
@@ -51,14 +31,6 @@ def _contracted(session: Session, order: PurchaseOrder) -> dict[int, Composante]
             )
         )
     }
-
-
-def _autoformation_check(order, composantes, to_date_by_class) -> limits.CapCheck:
-    rule = limits.CAP_RULES["R3"]
-    base = sum(c.contracted_centre_minutes for c in composantes.values())
-    return limits.check_autoformation(
-        to_date_by_class.get(AUTOFORMATION, 0), base, rule.limit(order.dispositif, order.mode)
-    )
 
 
 def cap_checks(
@@ -87,27 +59,12 @@ def cap_checks(
             )
         )
 
-    bdc = _by_class(to_date)
-    checks.append(_autoformation_check(order, composantes, bdc))
-    r4 = limits.CAP_RULES["R4"]
-    if r4.applies_to(mode):
-        checks.append(
-            limits.check_distance_share(
-                distance_minutes(bdc), centre_minutes(bdc), r4.limit(dispositif, mode)
-            )
-        )
+    figures = live_month_figures(session, org, order, month)
+    checks.extend(figures.checks)
     checks.extend(group_size_checks(session, org, order, month))
-
-    realised_centre: dict[int, int] = defaultdict(int)
     realised_company: dict[int, int] = defaultdict(int)
     for (_, composante_id), by_class in pathways.items():
-        realised_centre[composante_id] += centre_minutes(by_class)
         realised_company[composante_id] += by_class.get(COMPANY, 0)
-    checks.extend(
-        limits.check_volumes(
-            realised_centre, {cid: c.contracted_centre_minutes for cid, c in composantes.items()}
-        )
-    )
     checks.extend(
         limits.check_volumes(
             realised_company,
@@ -164,47 +121,8 @@ def present_counts(
 def billable_month_hours(
     session: Session, org: Organisation, purchase_order_id: int, month: date
 ) -> list[BillableRow]:
-    """Realised and billable minutes per trainee, composante and class for ``month``.
-
-    Absences never count (they realise nothing). Company hours are not billed to the Region
-    (DOMAIN.md, "Hour classification"). R3: autoformation is billed only up to the cap over
-    the BDC's life; the month's billable autoformation is shared among its trainees in
-    proportion to their minutes. R10 volumes are figures of ``cap_checks`` (per composante).
-    """
+    """Realised and billable minutes per trainee, composante and class for ``month``, after
+    the caps as ``billable`` allocates them month after month (R3, R4; company hours are not
+    billed to the Region; R10 is a composante figure)."""
     order = get_owned(session, PurchaseOrder, purchase_order_id, org, "bon de commande")
-    composantes = _contracted(session, order)
-    month_rows = trainee_month_hours(session, org, order.id, month)
-    to_date = _by_class(hours_to_date(session, org, order.id, month, by=("hour_class",)))
-    r3 = _autoformation_check(order, composantes, to_date)
-    cap = r3.figures["cap_minutes"]
-    auto_rows = {
-        (r.trainee_id, r.composante_id): r.minutes
-        for r in month_rows
-        if r.hour_class == AUTOFORMATION
-    }
-    month_auto = sum(auto_rows.values())
-    before = to_date.get(AUTOFORMATION, 0) - month_auto
-    shares = limits.allocate(
-        limits.autoformation_billable_in_month(before, month_auto, cap), auto_rows
-    )
-    result = []
-    for row in month_rows:
-        billable, reason = row.minutes, None
-        if row.hour_class == COMPANY:
-            billable, reason = 0, "Heures en entreprise : non facturées à la Région."
-        elif row.hour_class == AUTOFORMATION:
-            billable = shares[(row.trainee_id, row.composante_id)]
-            if billable < row.minutes:
-                reason = "Autoformation au-delà du plafond (R3) : non facturable."
-        result.append(
-            BillableRow(
-                row.trainee_id,
-                row.composante_id,
-                row.hour_class,
-                row.minutes,
-                billable,
-                row.corrected_minutes,
-                reason,
-            )
-        )
-    return result
+    return live_month_figures(session, org, order, month).rows

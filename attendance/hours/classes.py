@@ -29,8 +29,11 @@ LABELS_FR = {
 CENTRE_CLASSES = frozenset({CENTRE, DISTANCE, AUTOFORMATION, REGROUPEMENT})
 # R4 (CCTP §3.2.2.1): what counts as "at distance" in a hybrid course.
 DISTANCE_CLASSES = frozenset({DISTANCE, AUTOFORMATION})
-# R5 (CCTP §3.3): synchronous hours are the ones e-formation bills per group-hour.
+# Live sessions: a trainer is there at the time (the reminders watch these).
 SYNCHRONOUS_CLASSES = frozenset({CENTRE, DISTANCE, REGROUPEMENT})
+# R5 (CCTP §3.3 « Paiement de la formation »): e-formation is paid per group-hour on its
+# synchronous hours, « regroupement + tutorat ». A centre class in a room is not one of them.
+GROUP_HOUR_CLASSES = frozenset({DISTANCE, REGROUPEMENT})
 
 
 def centre_minutes(by_class: dict[str, int]) -> int:

@@ -288,10 +288,54 @@ def check_volumes(
     return checks
 
 
-def autoformation_billable_in_month(before: int, month: int, cap: int) -> int:
-    """R3: autoformation minutes of this month still under the cap, given those realised in
-    earlier months; the first hours realised are the ones billed."""
-    return max(min(before + month, cap) - min(before, cap), 0)
+def room_in_month(month: int, cap: int, billed_before: int) -> int:
+    """R3, R4: what of this month's ``month`` minutes may be billed under ``cap``, given the
+    minutes already billed under it in earlier months. The first hours realised are the ones
+    billed, and an excess stays unbilled for good: room that opens later (the cap grows with
+    the hours realised, or a volume is raised) is used by later hours, never by old ones."""
+    return max(min(month, cap - billed_before), 0)
+
+
+@dataclass(frozen=True)
+class VolumeAllocation:
+    """R10 for one month: billable minutes per composante, each composante's volume used
+    after the month (its own hours and what it lent), and who lent to whom."""
+
+    billable: dict[int, int]
+    used_after: dict[int, int]
+    borrowed: dict[int, dict[int, int]]
+
+
+def allocate_volumes(
+    quantity: Mapping[int, int], contracted: Mapping[int, int], used: Mapping[int, int]
+) -> VolumeAllocation:
+    """R10 (FAQ 55, CCTP §3.1.2) month by month. Each composante bills its month's quantity
+    within what remains of its own volume; beyond it, it borrows what remains unused on the
+    BDC's other composantes (*fongibilité*, lenders in id order so every run gives the same
+    allocation); what nobody can lend is not billed. ``used`` is what earlier months already
+    took from each volume (own hours and loans): an allocation once made is never undone, so
+    a validated month's figures never move and the BDC never bills more than its total."""
+    room = {cid: max(volume - used.get(cid, 0), 0) for cid, volume in contracted.items()}
+    used_after = {cid: used.get(cid, 0) for cid in contracted}
+    billable, borrowed = {}, {}
+    for cid in sorted(contracted):
+        own = min(quantity.get(cid, 0), room[cid])
+        room[cid] -= own
+        used_after[cid] += own
+        billable[cid] = own
+    for cid in sorted(contracted):
+        overflow = quantity.get(cid, 0) - billable[cid]
+        for lender in sorted(contracted):
+            if overflow <= 0:
+                break
+            take = min(overflow, room[lender]) if lender != cid else 0
+            if take:
+                room[lender] -= take
+                used_after[lender] += take
+                billable[cid] += take
+                borrowed.setdefault(cid, {})[lender] = take
+                overflow -= take
+    return VolumeAllocation(billable, used_after, borrowed)
 
 
 def allocate(total: int, weights: Mapping, order_key=None) -> dict:

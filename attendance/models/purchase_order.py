@@ -83,5 +83,9 @@ class MonthPeriod(db.Model):
     synchronised_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     validated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     validated_by_id: Mapped[int | None] = mapped_column(ForeignKey("app_user.id"))
+    # R11: the month's billing figures frozen at validation (``hours.billable``): quantities,
+    # prices and the cap allocation carried to the next month. Billing reads these, so an
+    # invoice always equals what was validated, whatever is edited afterwards.
+    figures: Mapped[dict | None] = mapped_column(JSON)
 
     purchase_order: Mapped[PurchaseOrder] = relationship()

@@ -37,6 +37,7 @@ class Slot(db.Model):
         """Held in UTC from the moment it is set, as it is stored, so a slot reads the same
         before and after its transaction commits."""
         return value.astimezone(UTC) if value is not None and value.tzinfo else value
+
     title: Mapped[str] = mapped_column(String(300), default="")
     site: Mapped[str | None] = mapped_column(String(200))
     company_name: Mapped[str | None] = mapped_column(String(200))

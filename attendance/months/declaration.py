@@ -173,7 +173,8 @@ def build_declaration(
 
 
 def blockers(session: Session, org: Organisation, order: PurchaseOrder, month: date) -> list[dict]:
-    """What stops validation: unsigned or unvalidated slots, exceeded caps (in French)."""
+    """What stops validation, in French: unsigned or unvalidated slots, corrections not yet
+    validated. Never a cap: an excess is shown and left unbilled (R3, R4, R10)."""
     view = compliance_view(session, org, order.id, month)
     found = []
     for slot in view.slots:
@@ -195,9 +196,17 @@ def blockers(session: Session, org: Organisation, order: PurchaseOrder, month: d
                     "message": f"{when} : séance non validée par le formateur",
                 }
             )
-    for check in view.checks:
-        if check.status == EXCEEDED:
-            found.append({"kind": "cap_exceeded", "rule": check.rule, "message": check.message})
+    for correction in view.corrections:
+        if not correction.validated:
+            found.append(
+                {
+                    "kind": "correction_pending",
+                    "correction_id": correction.correction_id,
+                    "message": f"Correction du {correction.day:%d/%m} pour "
+                    f"{correction.trainee_name} ({correction.composante_code}) : à valider "
+                    "ou à supprimer",
+                }
+            )
     return found
 
 

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from attendance import evidence
 from attendance.errors import DomainError
+from attendance.hours import billable
 from attendance.models import MonthDeclaration, MonthPeriod, Organisation, PurchaseOrder, User
 from attendance.months import declaration as builder
 from attendance.months import states
@@ -42,12 +43,15 @@ def validate(
     actor: User,
     progress=None,
 ) -> MonthPeriod:
+    """R11: lock the month and freeze its billing figures; an exceeded cap never stops it
+    (its excess is in the figures, unbilled), only unsigned slots and pending corrections."""
     order = get_owned(session, PurchaseOrder, purchase_order_id, org, "bon de commande")
     period = states.get_period(session, org, order.id, month, create=True, lock=True)
     states.refuse_if_validated(period)
     current = builder.build_declaration(session, org, order, period.month, progress)
     found = builder.blockers(session, org, order, period.month)
-    states.mark_validated(session, period, current, found, actor)
+    figures = billable.month_figures(session, org, order, period.month)
+    states.mark_validated(session, period, current, found, actor, figures.to_json())
     _log(session, period, "month_validated", actor, version=period.version)
     return period
 

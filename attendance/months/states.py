@@ -97,9 +97,15 @@ def record_snapshot(
 
 
 def mark_validated(
-    session: Session, period: MonthPeriod, current: dict, blockers: list[dict], actor: User
+    session: Session,
+    period: MonthPeriod,
+    current: dict,
+    blockers: list[dict],
+    actor: User,
+    figures: dict,
 ) -> MonthPeriod:
-    """Lock the month when it was synchronised, nothing changed since, and nothing blocks."""
+    """Lock the month when it was synchronised, nothing changed since, and nothing blocks;
+    ``figures`` are its billing figures, frozen with it (``hours.billable``)."""
     refuse_if_validated(period)
     latest = latest_declaration(session, period)
     if period.state != SYNCHRONISED or latest is None:
@@ -112,7 +118,7 @@ def mark_validated(
             "MONTH_HAS_BLOCKERS",
             f"Le mois de {month_label(period.month)} ne peut pas être validé : "
             f"{len(blockers)} point(s) à régler (séances non signées ou non validées, "
-            "plafonds dépassés).",
+            "corrections en attente).",
             {"blockers": blockers},
         )
     if checksum(current) != latest.checksum:
@@ -123,6 +129,7 @@ def mark_validated(
             {"version": latest.version},
         )
     period.state = VALIDATED
+    period.figures = figures
     period.validated_at = utcnow()
     period.validated_by_id = actor.id
     session.flush()
@@ -138,6 +145,7 @@ def reopen(session: Session, period: MonthPeriod, actor: User, reason: str) -> M
     if not reason or not reason.strip():
         raise DomainError("REASON_REQUIRED", "Indiquez le motif de la réouverture.")
     period.state = SYNCHRONISED
+    period.figures = None
     period.validated_at = None
     period.validated_by_id = None
     session.flush()

@@ -8,7 +8,7 @@ from openpyxl import load_workbook
 from attendance.extensions import db
 from attendance.models import Invoice, InvoiceCounter
 from tests.api.helpers import assert_error, count
-from tests.factories import gen_user, presentiel_march, set_month_state, token_for
+from tests.factories import gen_user, presentiel_march, token_for, validate_month
 
 BASE = "/api/billing"
 
@@ -16,7 +16,7 @@ BASE = "/api/billing"
 def _setup(validated=True, role="billing"):
     org, order = presentiel_march()
     if validated:
-        set_month_state(order)
+        validate_month(order)
     headers = token_for(gen_user(org, role))
     return org, order, headers
 

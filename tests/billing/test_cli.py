@@ -4,7 +4,7 @@ from pypdf import PdfReader
 
 from attendance.extensions import db
 from attendance.models import Invoice
-from tests.factories import presentiel_march, set_month_state
+from tests.factories import presentiel_march, validate_month
 
 
 def test_invoice_command_refuses_a_draft_month_and_previews_it_on_request(runner, app):
@@ -23,7 +23,7 @@ def test_invoice_command_refuses_a_draft_month_and_previews_it_on_request(runner
 
 def test_invoice_command_exports_and_issues_a_validated_month(runner, app, tmp_path):
     org, order = presentiel_march()
-    set_month_state(order)
+    validate_month(order)
     db.session.commit()
     csv, pdf = tmp_path / "lignes.csv", tmp_path / "facture.pdf"
     args = ["invoice", "--bdc", order.number, "--month", "2026-03", "--csv", str(csv)]

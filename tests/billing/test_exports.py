@@ -12,12 +12,12 @@ from billing.invoices import issue_credit_note, issue_invoice
 from billing.lines import month_statement
 from billing.numbering import run_with_retries
 from billing.pdf import invoice_pdf
-from tests.factories import ISSUED, MARCH, presentiel_march, set_month_state
+from tests.factories import ISSUED, MARCH, presentiel_march, validate_month
 
 
 def test_csv_opens_in_french_excel_bom_semicolons_and_decimal_commas(app):
     org, order = presentiel_march()
-    set_month_state(order)
+    validate_month(order)
     content = lines_csv(month_statement(db.session, org, order.id, MARCH))
     assert content.startswith(b"\xef\xbb\xbf")
     rows = [row.split(";") for row in content.decode("utf-8-sig").split("\r\n") if row]
@@ -40,7 +40,7 @@ def test_csv_of_a_draft_month_says_it_is_a_preview(app):
 
 def test_xlsx_holds_numbers_formatted_for_excel_and_a4_landscape_print(app):
     org, order = presentiel_march()
-    set_month_state(order)
+    validate_month(order)
     book = load_workbook(io.BytesIO(lines_xlsx(month_statement(db.session, org, order.id, MARCH))))
     sheet = book.active
     assert "Mois validé" in sheet["A1"].value
@@ -63,7 +63,7 @@ def _invoice_text(pdf: bytes) -> str:
 
 def test_invoice_pdf_text_carries_the_lines_totals_and_mentions(app):
     org, order = presentiel_march()
-    set_month_state(order)
+    validate_month(order)
     invoice = run_with_retries(
         db.session, lambda: issue_invoice(db.session, org, None, order.id, MARCH, issued_at=ISSUED)
     )
@@ -86,7 +86,7 @@ def test_invoice_pdf_text_carries_the_lines_totals_and_mentions(app):
 
 def test_credit_note_pdf_shows_negative_figures_and_the_invoice_it_corrects(app):
     org, order = presentiel_march()
-    set_month_state(order)
+    validate_month(order)
     invoice = run_with_retries(
         db.session, lambda: issue_invoice(db.session, org, None, order.id, MARCH, issued_at=ISSUED)
     )

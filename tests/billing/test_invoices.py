@@ -22,7 +22,7 @@ from tests.factories import (
     gen_user,
     half_day,
     presentiel_march,
-    set_month_state,
+    validate_month,
 )
 
 
@@ -36,7 +36,7 @@ def _issue(org, order, user=None, issued_at=ISSUED):
 def test_an_invoice_freezes_the_validated_month_under_the_first_number(app):
     org, order = presentiel_march()
     user = gen_user(org, "billing")
-    set_month_state(order)
+    validate_month(order)
     invoice = _issue(org, order, user)
     assert invoice.number == "FA-2026-0001"
     assert invoice.kind == "invoice" and invoice.issued_by_id == user.id
@@ -61,13 +61,13 @@ def test_a_month_not_validated_cannot_be_invoiced_and_takes_no_number(app):
         _issue(org, order)
     assert refused.value.code == "MONTH_NOT_VALIDATED"
     assert db.session.scalar(select(func.count()).select_from(Invoice)) == 0
-    set_month_state(order)
+    validate_month(order)
     assert _issue(org, order).number == "FA-2026-0001"
 
 
 def test_a_month_is_invoiced_once_and_the_refusal_leaves_no_gap(app):
     org, order = presentiel_march()
-    set_month_state(order)
+    validate_month(order)
     first = _issue(org, order)
     with pytest.raises(Conflict) as refused:
         _issue(org, order)
@@ -76,7 +76,7 @@ def test_a_month_is_invoiced_once_and_the_refusal_leaves_no_gap(app):
     other = gen_purchase_order(org)
     composante = gen_composante(other)
     gen_emargement(half_day(composante, date(2026, 3, 2)), gen_trainee(org))
-    set_month_state(other)
+    validate_month(other)
     second = run_with_retries(
         db.session,
         lambda: issue_invoice(db.session, org, None, other.id, MARCH, issued_at=ISSUED),
@@ -87,7 +87,7 @@ def test_a_month_is_invoiced_once_and_the_refusal_leaves_no_gap(app):
 def test_numbers_restart_each_year_in_paris_time(app):
     """31 Dec 2026 23:30 UTC is 1 Jan 2027 00:30 in Paris: the 2027 series starts."""
     org, order = presentiel_march()
-    set_month_state(order)
+    validate_month(order)
     invoice = _issue(org, order, issued_at=datetime(2026, 12, 31, 23, 30, tzinfo=UTC))
     assert invoice.number == "FA-2027-0001"
 
@@ -96,7 +96,7 @@ def test_a_credit_note_cancels_an_invoice_which_stays_as_issued(app):
     """The credit note repeats the 210,42 € line negated under AV-2026-0001; the month can
     then be invoiced again, under the next FA number."""
     org, order = presentiel_march()
-    set_month_state(order)
+    validate_month(order)
     invoice = _issue(org, order)
     note = run_with_retries(
         db.session,
@@ -125,7 +125,7 @@ def test_a_credit_note_cancels_an_invoice_which_stays_as_issued(app):
 
 def test_an_issued_invoice_cannot_be_changed_or_deleted(app):
     org, order = presentiel_march()
-    set_month_state(order)
+    validate_month(order)
     invoice = _issue(org, order)
     invoice.total_excl_vat = Decimal("1.00")
     with pytest.raises(Conflict) as changed:
@@ -146,7 +146,7 @@ def test_an_issued_invoice_cannot_be_changed_or_deleted(app):
 
 def test_another_organisations_invoice_cannot_be_credited(app):
     org, order = presentiel_march()
-    set_month_state(order)
+    validate_month(order)
     invoice = _issue(org, order)
     _, other_order = presentiel_march()
     stranger = db.session.get(Organisation, other_order.organisation_id)
@@ -159,13 +159,13 @@ def test_concurrent_issuing_gives_numbers_without_gap_or_duplicate(app):
     """Six BDCs, each invoiced by two threads at once (twelve threads, within the
     connection pool): six invoices numbered 1…6, the six losers refused INVOICE_EXISTS."""
     org, order = presentiel_march()
-    set_month_state(order)
+    validate_month(order)
     orders = [order.id]
     for _ in range(5):
         other = gen_purchase_order(org)
         composante = gen_composante(other)
         gen_emargement(half_day(composante, date(2026, 3, 2)), gen_trainee(org))
-        set_month_state(other)
+        validate_month(other)
         orders.append(other.id)
     org_id = org.id
     db.session.commit()

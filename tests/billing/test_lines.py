@@ -20,6 +20,7 @@ from tests.factories import (
     half_day,
     presentiel_march,
     set_month_state,
+    validate_month,
 )
 
 
@@ -31,7 +32,7 @@ def test_presentiel_line_bills_realised_minutes_without_absence_late_or_company_
     """A 420 + B (210 − 25) + 210 + C 0 + (210 − 15) = 1 010 min; 1 010 × 12,50 ÷ 60 =
     210,4166… → 210,42 €. The 420 company minutes are shown, not billed."""
     org, order = presentiel_march()
-    set_month_state(order)
+    validate_month(order)
     statement = month_statement(db.session, org, order.id, MARCH)
     line = _by_code(statement)["BUREAU"]
     assert line.realised_by_class["centre"] == 1010
@@ -75,7 +76,7 @@ def test_autoformation_beyond_the_r3_cap_is_shown_and_not_billed_rounding_half_u
         ),
         trainee,
     )
-    set_month_state(order)
+    validate_month(order)
     line = _by_code(month_statement(db.session, org, order.id, MARCH))["AUTO"]
     assert line.realised_by_class["autoformation"] == 180
     assert line.billable_minutes == 330
@@ -109,7 +110,7 @@ def test_eformation_bills_each_held_synchronous_slot_once_per_group_hour(app):
         half_day(composante, date(2026, 3, 11), minutes=300, kind="autoformation", objective="M1"),
         t1,
     )
-    set_month_state(order)
+    validate_month(order)
     line = _by_code(month_statement(db.session, org, order.id, MARCH))["EFORM"]
     assert line.group_slots == 3
     assert line.billable_minutes == 590
@@ -136,7 +137,7 @@ def test_fungibility_bills_one_composantes_excess_on_anothers_unused_hours(app):
     gen_emargement(slot, a)
     gen_emargement(slot, b)
     gen_emargement(half_day(c2, date(2026, 3, 3)), a)
-    set_month_state(order)
+    validate_month(order)
     statement = month_statement(db.session, org, order.id, MARCH)
     lines = _by_code(statement)
     assert (lines["C1"].billable_minutes, lines["C1"].amount) == (420, Decimal("84.00"))
@@ -145,12 +146,13 @@ def test_fungibility_bills_one_composantes_excess_on_anothers_unused_hours(app):
     assert statement.total_excl_vat == Decimal("119.00")
 
 
-def test_hours_beyond_the_bdc_volume_are_not_billed_and_lent_hours_go_back(app):
-    """April: C2 realises 3 × 210 = 630 min; cumulated 840 > 600 and no unused hour is left
-    in the BDC (C1 420 + C2 840 > 900). R10 to date: C1 300, C2 600. April bills C2
-    600 − 210 = 390 min (240 refused) = 65,00 € and takes back the 120 min C1 had borrowed:
-    −120 × 12 ÷ 60 = −24,00 €. April total 41,00 €; cumulative 84 − 24 + 35 + 65 = 160,00 €
-    = 300 min × 12 + 600 min × 10, the BDC's contracted value."""
+def test_hours_beyond_the_bdc_volume_are_not_billed_and_loans_are_never_undone(app):
+    """March (validated): C1 realises 420 min on its 300 and borrows 120 of C2's unused
+    hours; C2 realises 210 of its 600, so 330 of C2's volume are used. April: C2 realises
+    3 × 210 = 630 min; 600 − 330 = 270 remain → 270 billed = 45,00 €, 360 not billed. The
+    March loan stays as it was (a validated month never moves): C1 bills nothing in April.
+    Over the BDC 420 + 210 + 270 = 900 min = its contracted total; cumulative 84 + 35 + 45 =
+    164,00 €."""
     org, order, c1, c2, trainees = two_composantes()
     slot = half_day(c1, date(2026, 3, 2))
     gen_emargement(slot, trainees[0])
@@ -159,20 +161,19 @@ def test_hours_beyond_the_bdc_volume_are_not_billed_and_lent_hours_go_back(app):
     april = half_day(c2, date(2026, 4, 7))
     for trainee in trainees:
         gen_emargement(april, trainee)
-    set_month_state(order, MARCH)
-    set_month_state(order, APRIL)
+    validate_month(order, MARCH)
+    validate_month(order, APRIL)
     statement = month_statement(db.session, org, order.id, APRIL)
     lines = _by_code(statement)
-    assert (lines["C2"].billable_minutes, lines["C2"].amount) == (390, Decimal("65.00"))
-    assert [(n.code, n.minutes) for n in lines["C2"].not_billed] == [("volume", 240)]
-    assert (lines["C1"].billable_minutes, lines["C1"].amount) == (-120, Decimal("-24.00"))
-    assert [(n.code, n.minutes) for n in lines["C1"].not_billed] == [("volume_returned", 120)]
-    assert "Régularisation de fongibilité" in lines["C1"].note
-    assert statement.total_excl_vat == Decimal("41.00")
+    assert (lines["C2"].billable_minutes, lines["C2"].amount) == (270, Decimal("45.00"))
+    assert [(n.code, n.minutes) for n in lines["C2"].not_billed] == [("volume", 360)]
+    assert "C2" in lines["C2"].note and "R10" in lines["C2"].note
+    assert (lines["C1"].billable_minutes, lines["C1"].amount) == (0, Decimal("0.00"))
+    assert statement.total_excl_vat == Decimal("45.00")
     assert statement.cumulative_months == [MARCH, APRIL]
-    assert lines["C1"].cumulative_billable_minutes == 300
-    assert lines["C2"].cumulative_billable_minutes == 600
-    assert statement.cumulative_total == Decimal("160.00")
+    assert lines["C1"].cumulative_billable_minutes == 420
+    assert lines["C2"].cumulative_billable_minutes == 480
+    assert statement.cumulative_total == Decimal("164.00")
 
 
 def test_cumulative_figures_count_validated_months_only(app):
@@ -180,7 +181,7 @@ def test_cumulative_figures_count_validated_months_only(app):
     gen_emargement(half_day(c2, date(2026, 3, 3)), trainees[0])
     gen_emargement(half_day(c2, date(2026, 4, 7)), trainees[0])
     set_month_state(order, MARCH, "synchronised")
-    set_month_state(order, APRIL)
+    validate_month(order, APRIL)
     statement = month_statement(db.session, org, order.id, APRIL)
     assert statement.cumulative_months == [APRIL]
     assert _by_code(statement)["C2"].cumulative_billable_minutes == 210
@@ -190,7 +191,7 @@ def test_an_organisation_subject_to_vat_adds_it_on_the_sum_of_rounded_lines(app)
     """210,42 € × 20 % = 42,084 → 42,08 €; TTC 252,50 €."""
     org, order = presentiel_march()
     org.vat_exempt, org.vat_rate = False, Decimal("20")
-    set_month_state(order)
+    validate_month(order)
     statement = month_statement(db.session, org, order.id, MARCH)
     assert statement.vat_amount == Decimal("42.08")
     assert statement.total_incl_vat == Decimal("252.50")

@@ -5,8 +5,11 @@ from datetime import UTC, date, datetime
 
 from sqlalchemy import select
 
+from attendance import clock
 from attendance.extensions import db
-from attendance.models import MonthPeriod
+from attendance.models import Composante, MonthPeriod, Organisation, Slot
+from attendance.months import operations
+from attendance.signing import roster
 from tests.factories.accounts import gen_org, gen_user, token_for
 from tests.factories.contract import (
     enrol,
@@ -15,14 +18,42 @@ from tests.factories.contract import (
     gen_trainee,
     validated_slot,
 )
+from tests.factories.images import signature_data_url
 from tests.factories.signing import gen_emargement
 
 MARCH = date(2026, 3, 1)
 APRIL = date(2026, 4, 1)
 
 
+def validate_month(order, month: date = MARCH, user=None) -> MonthPeriod:
+    """Walk ``order``'s ``month`` through the cycle as billing staff do: the trainer (here an
+    administrator) validates every slot still open — trainees who did not sign are recorded
+    absent — then the month is synchronised and validated by the months service, which
+    freezes its billing figures."""
+    org = db.session.get(Organisation, order.organisation_id)
+    user = user or gen_user(org, "admin")
+    win = clock.window(month)
+    slots = db.session.scalars(
+        select(Slot)
+        .join(Composante, Composante.id == Slot.composante_id)
+        .where(
+            Composante.purchase_order_id == order.id,
+            Slot.validated_at.is_(None),
+            win.holds(Slot.starts_at),
+        )
+        .order_by(Slot.starts_at)
+    ).all()
+    for slot in slots:
+        roster.validate_slot(db.session, slot, user, signature_data_url())
+    operations.synchronise(db.session, org, order.id, month, user)
+    period = operations.validate(db.session, org, order.id, month, user)
+    db.session.commit()
+    return period
+
+
 def set_month_state(order, month: date = MARCH, state: str = "validated") -> MonthPeriod:
-    """Put ``order``'s ``month`` in ``state`` directly, without walking the cycle."""
+    """Put ``order``'s ``month`` in ``state`` directly, without walking the cycle (for
+    month-state edge cases only; billing tests use ``validate_month``)."""
     period = db.session.scalar(
         select(MonthPeriod).where(
             MonthPeriod.purchase_order_id == order.id, MonthPeriod.month == month

@@ -4,7 +4,14 @@ from datetime import UTC, date, datetime
 
 from attendance.hours import limits
 from attendance.hours.caps import billable_month_hours, cap_checks
-from tests.factories import gen_emargement, gen_slot, gen_trainee, half_day, order_with
+from tests.factories import (
+    gen_emargement,
+    gen_pathway,
+    gen_slot,
+    gen_trainee,
+    half_day,
+    order_with,
+)
 
 MARCH, APRIL = date(2026, 3, 1), date(2026, 4, 1)
 
@@ -23,11 +30,14 @@ def _long_slot(comp, day, minutes, kind="centre", **fields):
     )
 
 
-def test_e_formation_autoformation_capped_at_half_of_contracted_centre_hours(session):
-    # e-formation BDC, 100 h contracted centre: cap 50 % = 50 h. Realised 60 h of
-    # autoformation: 10 h flagged and not billed.
-    org, order, (comp,) = order_with(mode="e_formation", contracted_centre_minutes=100 * 60)
+def test_e_formation_autoformation_is_half_of_the_prescribed_hours_and_included(session):
+    # R5: an e-formation composante's volume is in group-hours, so R3's 50 % is read against
+    # the trainees' prescribed centre hours (2 × 50 h = 100 h → 50 h), in the same unit as
+    # their autoformation. Realised 60 h: flagged (10 h beyond), never billed apart.
+    org, order, (comp,) = order_with(mode="e_formation", contracted_centre_minutes=20 * 60)
     first, second = gen_trainee(org), gen_trainee(org)
+    for trainee in (first, second):
+        gen_pathway(trainee, comp, prescribed_centre_minutes=50 * 60, prescribed_company_minutes=0)
     gen_emargement(_long_slot(comp, date(2026, 3, 2), 36 * 60, "autoformation"), first)
     gen_emargement(_long_slot(comp, date(2026, 3, 5), 24 * 60, "autoformation"), second)
 
@@ -37,17 +47,12 @@ def test_e_formation_autoformation_capped_at_half_of_contracted_centre_hours(ses
     assert r3.status == limits.EXCEEDED
     assert r3.figures == {
         "autoformation_minutes": 3600,
-        "centre_base_minutes": 6000,
+        "prescribed_base_minutes": 6000,
         "limit_percent": 50,
         "cap_minutes": 3000,
     }
-    assert (r3.excess_minutes, r3.billable_minutes) == (600, 3000)
-    # 50 h shared in proportion to 36 h and 24 h: 30 h and 20 h.
-    assert {(b.trainee_id, b.billable_minutes) for b in billable} == {
-        (first.id, 30 * 60),
-        (second.id, 20 * 60),
-    }
-    assert all(b.reason for b in billable)
+    assert r3.excess_minutes == 600
+    assert all("R5" in b.reason for b in billable)
 
 
 def test_presentiel_autoformation_capped_at_twenty_percent_across_months(session):
@@ -158,7 +163,8 @@ def test_fungibility_between_two_composantes(session):
     assert (r10[a.id].status, r10[a.id].figures["fungible_minutes"]) == (limits.WARNING, 120)
     assert (r10[a.id].billable_minutes, r10[a.id].excess_minutes) == (720, 0)
     assert (r10[b.id].status, r10[b.id].billable_minutes) == (limits.OK, 360)
-    assert r10[a.id].figures["bdc_realised_minutes"] == 1080
+    assert r10[a.id].figures["quantity_minutes"] == 720
+    assert "B" in r10[a.id].message or b.code in r10[a.id].message
 
 
 def test_fungibility_runs_out_and_the_rest_is_exceeded():

@@ -174,7 +174,7 @@ def test_autoformation_billed_over_the_months_never_exceeds_the_cap(months_reali
     cap = limits.percent_of(base, percent)
     before, billed = 0, 0
     for month in months_realised:
-        billable = limits.autoformation_billable_in_month(before, month, cap)
+        billable = limits.room_in_month(month, cap, billed)
         assert 0 <= billable <= month
         billed += billable
         before += month
@@ -182,6 +182,32 @@ def test_autoformation_billed_over_the_months_never_exceeds_the_cap(months_reali
     check = limits.check_autoformation(before, base, percent)
     assert billed == check.billable_minutes == min(before, cap) <= cap
     assert check.billable_minutes + check.excess_minutes == before
+
+
+@given(
+    months=st.lists(
+        st.dictionaries(st.integers(1, 6), st.integers(0, 3_000), max_size=6), max_size=8
+    ),
+    contracted=st.dictionaries(st.integers(1, 6), st.integers(0, 5_000), min_size=1, max_size=6),
+)
+def test_month_by_month_volumes_never_bill_beyond_the_bdc_total_nor_undo_a_month(
+    months, contracted
+):
+    """R10 month after month: every month bills between 0 and what it realised, a
+    composante bills its own volume first, and the BDC never bills more than its total."""
+    used: dict[int, int] = {}
+    total = 0
+    for quantity in months:
+        quantity = {cid: q for cid, q in quantity.items() if cid in contracted}
+        allocation = limits.allocate_volumes(quantity, contracted, used)
+        for cid in contracted:
+            assert 0 <= allocation.billable[cid] <= quantity.get(cid, 0)
+            own_room = max(contracted[cid] - used.get(cid, 0), 0)
+            assert allocation.billable[cid] >= min(quantity.get(cid, 0), own_room)
+            assert allocation.used_after[cid] >= used.get(cid, 0)
+        total += sum(allocation.billable.values())
+        used = allocation.used_after
+        assert total == sum(used.values()) <= sum(contracted.values())
 
 
 @given(

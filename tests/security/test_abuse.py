@@ -23,9 +23,9 @@ from tests.factories import (
     gen_user,
     make_room,
     presentiel_march,
-    set_month_state,
     signature_data_url,
     token_for,
+    validate_month,
 )
 
 
@@ -35,7 +35,7 @@ def _b64(data: dict) -> str:
 
 def test_a_trainer_cannot_act_as_billing(client, app):
     org, order = presentiel_march()
-    set_month_state(order)
+    validate_month(order)
     trainer = gen_user(org, "trainer")
     db.session.commit()
     headers = token_for(trainer)
@@ -127,7 +127,7 @@ def test_an_oversized_body_gets_a_json_413_and_nothing_is_stored(client, app):
 
 def test_a_form_posted_without_its_csrf_token_is_refused_and_changes_nothing(client, app):
     org, order = presentiel_march()
-    set_month_state(order)
+    validate_month(order)
     user = gen_user(org, "billing")
     db.session.commit()
     client.post("/login", data=csrf_form(client, {"email": user.email, "password": PASSWORD}))
@@ -141,7 +141,7 @@ def test_a_form_posted_without_its_csrf_token_is_refused_and_changes_nothing(cli
 
 def test_the_bearer_token_api_needs_no_csrf_token(client, app):
     org, order = presentiel_march()
-    set_month_state(order)
+    validate_month(order)
     user = gen_user(org, "billing")
     db.session.commit()
     issued = client.post(

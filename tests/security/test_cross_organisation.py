@@ -25,8 +25,8 @@ from tests.factories import (
     gen_trainee,
     gen_user,
     presentiel_march,
-    set_month_state,
     token_for,
+    validate_month,
 )
 
 BODY_METHODS = {"post", "put", "patch"}
@@ -41,7 +41,7 @@ def _victim() -> dict:
     trainee = db.session.scalars(select(Trainee).filter_by(**mine)).first()
     slot = db.session.scalars(select(Slot).filter_by(**mine)).first()
     pathway = gen_pathway(trainee, composante)
-    set_month_state(order)
+    validate_month(order)
     billing = gen_user(org, "billing")
     invoice = issue_invoice(db.session, org, billing, order.id, MARCH)
     db.session.commit()

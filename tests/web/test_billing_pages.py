@@ -10,7 +10,7 @@ from tests.factories import (
     gen_org,
     gen_user,
     presentiel_march,
-    set_month_state,
+    validate_month,
 )
 
 
@@ -32,7 +32,7 @@ def test_a_draft_month_is_shown_as_a_preview_without_an_issue_button(client, app
 
 def test_billing_staff_issue_then_credit_from_the_page(client, app):
     _, order, _ = _login(client)
-    set_month_state(order)
+    validate_month(order)
     db.session.commit()
     page = client.get(f"/facturation/{order.id}/2026-03").get_data(as_text=True)
     assert "Aperçu" not in page and "Émettre la facture" in page
@@ -58,7 +58,7 @@ def test_billing_staff_issue_then_credit_from_the_page(client, app):
 
 def test_auditors_see_lines_but_cannot_issue(client, app):
     _, order, _ = _login(client, "auditor")
-    set_month_state(order)
+    validate_month(order)
     db.session.commit()
     assert "Émettre la facture" not in client.get(f"/facturation/{order.id}/2026-03").get_data(
         as_text=True
@@ -71,7 +71,7 @@ def test_auditors_see_lines_but_cannot_issue(client, app):
 
 def test_another_organisations_bdc_and_invoice_are_not_found(client, app):
     _, order, _ = _login(client)
-    set_month_state(order)
+    validate_month(order)
     db.session.commit()
     client.post(f"/facturation/{order.id}/2026-03/emettre", data=csrf_form(client))
     invoice = db.session.query(Invoice).one()
@@ -107,7 +107,7 @@ def test_billing_staff_issue_an_invoice_in_a_real_browser(live_server, page, app
     assert "Aperçu — mois non validé" in page.locator("#preview").inner_text()
     assert page.locator("#total").inner_text().replace("\u202f", " ") == "210,42 €"
     assert page.get_by_role("button", name="Émettre la facture").count() == 0
-    set_month_state(order)
+    validate_month(order)
     db.session.commit()
     page.reload()
     assert page.locator("#preview").count() == 0

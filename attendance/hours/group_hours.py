@@ -3,9 +3,12 @@ on synchronous hours only.
 
 A group-hour is one hour of a synchronous slot that was held, whatever the number of trainees
 in it: the slot's scheduled duration counts once, not once per trainee. A slot is held when
-at least one trainee signed in present. The synchronous classes are the hours engine's
-(``classes.SYNCHRONOUS_CLASSES``: tutorat à distance, regroupement and any live session in a
-room); autoformation is included in the group-hour price and never counted here.
+at least one trainee signed in present. Only tutorat à distance and regroupement slots are
+group-hours (``classes.GROUP_HOUR_CLASSES``): a plain centre class is not, and autoformation
+is included in the group-hour price and never counted here.
+
+This is an hours figure, not money: the contracted volume of an e-formation composante and
+its R10 check are in these units, so the hours engine owns it and billing prices it.
 
 The database adds the durations up (GROUP BY); Python never walks the slots.
 """
@@ -18,7 +21,7 @@ from sqlalchemy.orm import Session
 
 from attendance import clock
 from attendance.hours.aggregate import dialect_of
-from attendance.hours.classes import SYNCHRONOUS_CLASSES
+from attendance.hours.classes import GROUP_HOUR_CLASSES
 from attendance.models import Composante, Emargement, Organisation, Slot
 
 
@@ -59,7 +62,7 @@ def held_group_minutes(
         .where(
             Slot.organisation_id == org.id,
             Slot.composante_id.in_(composantes),
-            Slot.kind.in_(sorted(SYNCHRONOUS_CLASSES)),
+            Slot.kind.in_(sorted(GROUP_HOUR_CLASSES)),
             win.holds(Slot.starts_at),
             held,
         )
