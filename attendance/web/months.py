@@ -7,10 +7,12 @@ from datetime import date
 from flask import Blueprint, abort, flash, g, redirect, render_template, request, send_file, url_for
 
 from attendance.accounts import can
-from attendance.clock import first_of_month, next_month, parse_month
+from attendance.clock import first_of_month, next_month, parse_month, today
 from attendance.errors import DomainError, NotFound
 from attendance.extensions import db
 from attendance.french import hours_fr as hours
+from attendance.hours.caps import cap_checks
+from attendance.hours.limits import EXCEEDED
 from attendance.models import MonthPeriod, PurchaseOrder
 from attendance.months import operations, states
 from attendance.months.declaration import blockers
@@ -50,7 +52,7 @@ def index(purchase_order_id: int):
             db.select(MonthPeriod).where(MonthPeriod.purchase_order_id == order.id)
         )
     }
-    last = min(first_of_month(order.planned_end), first_of_month(date.today()))
+    last = min(first_of_month(order.planned_end), first_of_month(today()))
     months, month = [], first_of_month(order.planned_start)
     while month <= last or month in stored:
         period = stored.get(month)
@@ -82,6 +84,11 @@ def detail(purchase_order_id: int, month: str):
         state=period.state if period else "draft",
         latest=latest,
         blockers=blockers(db.session, g.org, order, chosen),
+        excess=[
+            check
+            for check in cap_checks(db.session, g.org, order.id, chosen)
+            if check.status == EXCEEDED
+        ],
         labels=states.STATE_LABELS,
         css=STATE_CLASS,
         month_label=month_label,
