@@ -23,7 +23,14 @@ from tests.factories.contract import (
 )
 from tests.factories.hours import gen_correction
 from tests.factories.images import signature_data_url, signature_png, tiny_png
-from tests.factories.months import APRIL, MARCH, MonthSetting, month_setting, set_month_state
+from tests.factories.months import (
+    APRIL,
+    MARCH,
+    MonthSetting,
+    month_setting,
+    set_month_state,
+    validate_month,
+)
 from tests.factories.privacy import MARCH_2018, Archive, make_archive
 from tests.factories.reports import march_group
 from tests.factories.signing import (
@@ -74,5 +81,6 @@ __all__ = [
     "signature_png",
     "tiny_png",
     "token_for",
+    "validate_month",
     "validated_slot",
 ]

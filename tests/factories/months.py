@@ -6,7 +6,8 @@ from datetime import UTC, date, datetime
 from sqlalchemy import select
 
 from attendance.extensions import db
-from attendance.models import MonthPeriod
+from attendance.models import MonthPeriod, Organisation
+from attendance.months import operations
 from tests.factories.accounts import gen_org, gen_user, token_for
 from tests.factories.contract import (
     enrol,
@@ -35,6 +36,17 @@ def set_month_state(order, month: date = MARCH, state: str = "validated") -> Mon
         db.session.add(period)
     period.state = state
     db.session.flush()
+    return period
+
+
+def validate_month(order, month: date = MARCH, actor=None) -> MonthPeriod:
+    """Synchronise then validate ``order``'s ``month`` through the months service, as billing
+    staff do (every slot of the month must be signed and validated, no cap exceeded)."""
+    org = db.session.get(Organisation, order.organisation_id)
+    actor = actor or gen_user(org, "billing")
+    operations.synchronise(db.session, org, order.id, month, actor)
+    period = operations.validate(db.session, org, order.id, month, actor)
+    db.session.commit()
     return period
 
 
