@@ -56,8 +56,9 @@ def create_slot(session: Session, org: Organisation, data: dict) -> Slot:
 
 
 def update_slot(session: Session, org: Organisation, slot: Slot, data: dict) -> Slot:
-    """R11: a slot may neither leave nor enter a validated month (checked before and after);
-    the month's lock is named first, as reopening the month is what would free the slot."""
+    """R11: a slot may neither leave nor enter a validated month (checked before and after).
+    The month's lock answers first: it is the lock on the figures, the slot's own validation
+    only on its sign-ins."""
     ensure_slot_month_open(session, slot)
     _refuse_if_validated(slot)
     data = dict(data)
