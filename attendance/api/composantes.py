@@ -78,6 +78,11 @@ def get_composante(composante_id):
 @blp.response(200, ComposanteSchema)
 @permission_required("contract:write")
 def patch_composante(data, composante_id):
+    """Modifie une composante.
+
+    Prix unitaire et volumes contractés : un mois validé garde ceux figés à sa validation ;
+    une modification s'applique à partir du premier mois encore ouvert.
+    """
     composante = get_owned(db.session, Composante, composante_id, g.org, "composante")
     update_composante(db.session, g.org, composante, data)
     return composante

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from attendance.contract.pathways import create_pathway
 from attendance.contract.trainees import create_trainee
-from attendance.errors import DomainError
+from attendance.errors import Conflict, DomainError
 from attendance.models import Composante, Organisation, PurchaseOrder, Trainee, User
 
 # normalised header -> (field, required)
@@ -206,6 +206,27 @@ def _find_trainee(session: Session, org: Organisation, data: dict) -> Trainee | 
     )
 
 
+def _rejected(errors: list[dict], locked: list[tuple[int, DomainError]]) -> DomainError:
+    """All or nothing. A row that would change a validated month (R11) makes the refusal a
+    409 MONTH_VALIDATED naming the first such row and month: the file can go in only once
+    that row is corrected or the month reopened."""
+    if locked:
+        line, refusal = locked[0]
+        return Conflict(
+            "MONTH_VALIDATED",
+            f"Ligne {line} : {refusal.message} Le fichier est refusé en entier : rien n'a été "
+            f"importé ({len(errors)} ligne(s) en erreur).",
+            {**refusal.details, "errors": errors},
+        )
+    return DomainError(
+        "IMPORT_REJECTED",
+        f"{len(errors)} ligne(s) en erreur : rien n'a été importé. Corrigez le fichier et "
+        "importez-le de nouveau.",
+        {"errors": errors},
+        status=422,
+    )
+
+
 def import_file(
     session: Session,
     org: Organisation,
@@ -224,6 +245,7 @@ def import_file(
         )
     }
     errors: list[dict] = []
+    locked: list[tuple[int, DomainError]] = []
     counts = {"trainees_created": 0, "trainees_matched": 0, "pathways_created": 0}
     for line, row in enumerate(rows, start=2):
         if progress:
@@ -259,14 +281,10 @@ def import_file(
             errors.append(
                 {"line": line, "code": exc.code, "message": f"Ligne {line} : {exc.message}"}
             )
+            if exc.code == "MONTH_VALIDATED":
+                locked.append((line, exc))
     if errors:
-        raise DomainError(
-            "IMPORT_REJECTED",
-            f"{len(errors)} ligne(s) en erreur : rien n'a été importé. Corrigez le fichier et "
-            "importez-le de nouveau.",
-            {"errors": errors},
-            status=422,
-        )
+        raise _rejected(errors, locked)
     if not any(counts.values()):
         raise DomainError("IMPORT_EMPTY", "Le fichier ne contient aucune ligne à importer.")
     return counts

@@ -21,7 +21,7 @@ from attendance.models import (
     Trainee,
     User,
 )
-from attendance.months.lock import ensure_open
+from attendance.months.lock import ensure_open, ensure_open_between, ensure_open_for_pathway
 from attendance.tenancy import get_owned
 
 _DATE_FIELDS = ("entry_date", "planned_exit_date", "effective_exit_date")
@@ -90,7 +90,15 @@ def create_pathway(
             f"{trainee.display_name} a déjà un parcours sur la composante {composante.code}.",
             {"pathway_id": duplicate},
         )
-    ensure_open(session, org, composante.purchase_order_id, [data.get("entry_date")])
+    # R11: the pathway would be declared in every month from its entry on.
+    if data.get("entry_date") is not None:
+        ensure_open_between(
+            session,
+            org,
+            composante.purchase_order_id,
+            data["entry_date"],
+            data.get("effective_exit_date"),
+        )
     pathway = Pathway(organisation_id=org.id, trainee=trainee, composante=composante, **data)
     session.add(pathway)
     _check(session, pathway, volume_grew=True)
@@ -116,11 +124,7 @@ def update_pathway(
     }
     if not changes:
         return pathway
-    # R11: moving a date into or out of a validated month would change its declaration.
-    moved_days = [
-        day for key in _DATE_FIELDS if key in changes for day in (getattr(pathway, key), data[key])
-    ]
-    ensure_open(session, org, pathway.composante.purchase_order_id, moved_days)
+    _ensure_months_open(session, org, pathway, data, changes)
     grew = any(
         key in changes and data[key] > getattr(pathway, key)
         for key in ("prescribed_centre_minutes", "prescribed_company_minutes")
@@ -133,6 +137,34 @@ def update_pathway(
     refresh_opening_date(session, pathway.composante.purchase_order)
     session.flush()
     return pathway
+
+
+def _ensure_months_open(
+    session: Session, org: Organisation, pathway: Pathway, data: dict, changes: dict
+) -> None:
+    """R11: a validated month keeps the pathways it declared, as they were.
+
+    The entry and the effective exit decide which months declare the pathway, so every month
+    between the old and the new date would change; a planned exit only shows in the months
+    it falls in. Prescribed hours are frozen in every month the pathway is declared in.
+    """
+    purchase_order_id = pathway.composante.purchase_order_id
+    for key in ("entry_date", "effective_exit_date"):
+        if key in changes:
+            first, last = _between(getattr(pathway, key), data[key])
+            ensure_open_between(session, org, purchase_order_id, first, last)
+    if "planned_exit_date" in changes:
+        moved = (pathway.planned_exit_date, data["planned_exit_date"])
+        ensure_open(session, org, purchase_order_id, moved)
+    if {"prescribed_centre_minutes", "prescribed_company_minutes"} & set(changes):
+        ensure_open_for_pathway(session, pathway)
+
+
+def _between(old: date | None, new: date | None) -> tuple[date, date | None]:
+    """The span a date moved across; None is open-ended (no effective exit yet)."""
+    if old is None or new is None:
+        return old or new, None
+    return min(old, new), max(old, new)
 
 
 def declared_minutes_exist(session: Session, pathway: Pathway) -> bool:
@@ -161,7 +193,8 @@ def declared_minutes_exist(session: Session, pathway: Pathway) -> bool:
 
 def delete_pathway(session: Session, org: Organisation, pathway: Pathway) -> None:
     """R9 (FAQ 26, 49): a trainee with no hour declared may be deleted; one who attended is
-    an abandon instead."""
+    an abandon instead. R11: a pathway declared in a validated month stays."""
+    ensure_open_for_pathway(session, pathway)
     if declared_minutes_exist(session, pathway):
         raise RuleViolation(
             "R9_HOURS_DECLARED",
@@ -194,6 +227,9 @@ def abandon_pathway(
             {"pathway_id": pathway.id},
         )
     rules.check_pathway_dates(pathway.entry_date, pathway.planned_exit_date, exit_date)
+    # R11: the months from the exit on would no longer declare the trainee as they were.
+    first, last = _between(pathway.effective_exit_date, exit_date)
+    ensure_open_between(session, org, pathway.composante.purchase_order_id, first, last)
     changes = {
         "status": {"from": pathway.status, "to": "abandon"},
         "effective_exit_date": {

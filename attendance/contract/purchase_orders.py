@@ -9,6 +9,7 @@ from attendance.contract import rules
 from attendance.contract.volumes import check_volumes
 from attendance.errors import Conflict, DomainError
 from attendance.models import Composante, Dispositif, Organisation, Pathway, PurchaseOrder
+from attendance.months.lock import ensure_no_validated_month
 from attendance.tenancy import get_owned
 
 
@@ -73,6 +74,9 @@ def update_purchase_order(
                 "changer.",
             )
         order.dispositif_id = dispositif.id
+    if data.get("mode", order.mode) != order.mode:
+        # R11: the mode sets the caps (R3, R4) that decided what the validated months bill.
+        ensure_no_validated_month(session, org, order.id)
     if "number" in data and data["number"] != order.number:
         taken = session.scalar(
             select(func.count())

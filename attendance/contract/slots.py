@@ -56,8 +56,11 @@ def create_slot(session: Session, org: Organisation, data: dict) -> Slot:
 
 
 def update_slot(session: Session, org: Organisation, slot: Slot, data: dict) -> Slot:
-    _refuse_if_validated(slot)
+    """R11: a slot may neither leave nor enter a validated month (checked before and after).
+    The month's lock answers first: it is the lock on the figures, the slot's own validation
+    only on its sign-ins."""
     ensure_slot_month_open(session, slot)
+    _refuse_if_validated(slot)
     data = dict(data)
     if "composante_id" in data:
         data["composante_id"] = get_owned(
@@ -72,8 +75,8 @@ def update_slot(session: Session, org: Organisation, slot: Slot, data: dict) -> 
 
 
 def delete_slot(session: Session, org: Organisation, slot: Slot) -> None:
-    _refuse_if_validated(slot)
     ensure_slot_month_open(session, slot)
+    _refuse_if_validated(slot)
     signed = session.scalar(
         select(func.count()).select_from(Emargement).where(Emargement.slot_id == slot.id)
     )

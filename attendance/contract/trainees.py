@@ -1,10 +1,23 @@
 """Operations on trainees."""
 
+from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from attendance.contract import rules
 from attendance.contract.pathways import delete_pathway
-from attendance.models import Organisation, Trainee
+from attendance.errors import Conflict
+from attendance.models import (
+    Correction,
+    Device,
+    Emargement,
+    Invitation,
+    KioskCredential,
+    Organisation,
+    Reminder,
+    Slot,
+    Trainee,
+)
+from attendance.months.lock import ensure_open_for_trainee
 
 
 def create_trainee(session: Session, org: Organisation, data: dict) -> Trainee:
@@ -24,8 +37,38 @@ def update_trainee(session: Session, org: Organisation, trainee: Trainee, data: 
 
 
 def delete_trainee(session: Session, org: Organisation, trainee: Trainee) -> None:
-    """R9 (FAQ 26, 49): only a trainee with no hour declared may be deleted."""
+    """R9 (FAQ 26, 49): only a trainee with no hour declared may be deleted; R11: nor one a
+    validated month declares. What only served to sign in (phone, invitations, kiosk card,
+    reminders) goes with the trainee."""
+    ensure_open_for_trainee(session, trainee)
     for pathway in list(trainee.pathways):
         delete_pathway(session, org, pathway)
+    _refuse_if_recorded(session, trainee)
+    # Devices before invitations: a device names its invitation.
+    for model in (KioskCredential, Device, Invitation, Reminder):
+        session.execute(delete(model).where(model.trainee_id == trainee.id))
     session.delete(trainee)
     session.flush()
+
+
+def _refuse_if_recorded(session: Session, trainee: Trainee) -> None:
+    """Sign-ins (absences included), corrections and company slots are attendance records:
+    they are kept, so their trainee is too."""
+    records = {
+        "sign_ins": (Emargement, Emargement.trainee_id),
+        "corrections": (Correction, Correction.trainee_id),
+        "company_slots": (Slot, Slot.trainee_id),
+    }
+    found = {
+        key: session.scalar(select(func.count()).select_from(model).where(column == trainee.id))
+        for key, (model, column) in records.items()
+    }
+    if any(found.values()):
+        raise Conflict(
+            "TRAINEE_HAS_RECORDS",
+            f"{trainee.display_name} a des traces de présence ({found['sign_ins']} "
+            f"émargement(s), {found['corrections']} correctif(s), {found['company_slots']} "
+            "période(s) en entreprise) : le stagiaire ne peut pas être supprimé. Renseignez "
+            "plutôt la date de sortie effective de son parcours.",
+            found,
+        )
