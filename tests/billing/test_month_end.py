@@ -212,8 +212,9 @@ def test_e_formation_counts_group_hours_of_held_synchronous_slots(client, app):
 
 def test_a_price_or_volume_changed_after_validation_applies_from_the_next_month(client, app):
     """March validated at 10 €/h: 3 h 30 = 35,00 €. The price then goes to 20 € and the
-    volume down to 1 h: the invoice issued afterwards still bills the validated 35,00 €;
-    April's preview uses the new price and what is left of the volume (none: 0,00 €)."""
+    volume from 10 h down to 4 h: the invoice issued afterwards still bills the validated
+    35,00 €; April's preview uses the new price and what is left of the volume, 4 h − 3 h 30
+    = 30 min of its 3 h 30: 30 × 20 ÷ 60 = 10,00 €."""
     org = gen_org()
     trainer, headers = _staff(org)
     order = gen_purchase_order(org)
@@ -225,9 +226,7 @@ def test_a_price_or_volume_changed_after_validation_applies_from_the_next_month(
         unit_price=Decimal("10"),
     )
     trainee = gen_trainee(org)
-    gen_pathway(
-        trainee, composante, prescribed_centre_minutes=10 * 60, prescribed_company_minutes=0
-    )
+    gen_pathway(trainee, composante, prescribed_centre_minutes=4 * 60, prescribed_company_minutes=0)
     (march,) = _slots(composante, trainer, date(2026, 3, 2), 1, 210)
     (april,) = _slots(composante, trainer, date(2026, 4, 6), 1, 210)
     gen_emargement(march, trainee)
@@ -237,16 +236,9 @@ def test_a_price_or_volume_changed_after_validation_applies_from_the_next_month(
     assert client.post(f"{base}/sync", headers=headers).status_code == 201
     assert client.post(f"{base}/validate", headers=headers).status_code == 200
 
-    # Lowering the volume below what is prescribed needs the prescription lowered first.
-    pathway_id = client.get(
-        f"/api/pathways?composante_id={composante.id}", headers=headers
-    ).get_json()["items"][0]["id"]
-    client.patch(
-        f"/api/pathways/{pathway_id}", json={"prescribed_centre_hours": "1"}, headers=headers
-    )
     changed = client.patch(
         f"/api/composantes/{composante.id}",
-        json={"unit_price": "20", "contracted_centre_hours": "1"},
+        json={"unit_price": "20", "contracted_centre_hours": "4"},
         headers=headers,
     )
     assert changed.status_code == 200, changed.get_json()
@@ -264,4 +256,4 @@ def test_a_price_or_volume_changed_after_validation_applies_from_the_next_month(
         headers=headers,
     ).get_json()
     (april_line,) = preview["lines"]
-    assert (april_line["unit_price"], april_line["amount"]) == ("20.00", "0.00")
+    assert (april_line["unit_price"], april_line["amount"]) == ("20.00", "10.00")
