@@ -92,6 +92,9 @@ class Config:
         # Sign-in (attendance.signing): JWT algorithm for new keys, QR rotation, device cookie.
         self.SIGNING_ALG = env.get("SIGNING_ALG", "HS256")
         self.SIGNIN_QR_ROTATION_SECONDS = int(env.get("SIGNIN_QR_ROTATION_SECONDS", "15"))
+        # A slot is signed (QR code, kiosk, distance link) from this many minutes before its
+        # start until its end (attendance.signing.window); outside, only a correction.
+        self.SIGNIN_OPENING_MINUTES = int(env.get("SIGNIN_OPENING_MINUTES", "30"))
         self.SIGNING_COOKIE_SECURE = env.get("SIGNING_COOKIE_SECURE", secure_default) == "1"
         # Reminders and digests (attendance.notify): SMTP relay; delays are per organisation.
         self.MAIL_SERVER = env.get("MAIL_SERVER", "localhost")

@@ -99,6 +99,7 @@ def seed(url: str, signins: int) -> list[tuple[int, str, str]]:
                 "sites": ["Toulouse"],
             },
         )
+        # Slots running now: a sign-in outside its slot's window is refused.
         starts_at = datetime.now(UTC).replace(microsecond=0) - timedelta(minutes=1)
         rooms = (signins + ROOM_SIZE - 1) // ROOM_SIZE
         for r in range(rooms):

@@ -99,9 +99,11 @@ def _roster(slot: Slot) -> dict:
 
 @blp.get("/<int:slot_id>/qr")
 @blp.response(200, QrSchema)
+@blp.alt_response(409, description="Hors du créneau d'émargement (OUTSIDE_SLOT_WINDOW)")
 @permission_required("slot:read")
 def get_qr(slot_id):
-    """The code to show now; fetch again every ``rotation_seconds``."""
+    """The code to show now; fetch again every ``rotation_seconds``. Refused outside the
+    slot's sign-in window (``details.opens_at``: when it shows)."""
     slot = _slot(slot_id, run=True)
     token, expires_at = issue_slot_qr(db.session, slot)
     url = url_for("signing.sign_page", slot_id=slot.id, t=token, _external=True)

@@ -30,6 +30,10 @@ _SIGNATURE = fields.String(
     metadata={"description": "PNG en data URL (data:image/png;base64,…)"},
 )
 _TOKEN = fields.String(required=True, validate=validate.Length(min=1, max=4096))
+_CONFLICTS = (
+    "Déjà signé, séance validée, ou hors du créneau d'émargement (OUTSIDE_SLOT_WINDOW : "
+    "de SIGNIN_OPENING_MINUTES avant le début jusqu'à la fin de la séance)"
+)
 
 
 class SignedSchema(FrenchSchema):
@@ -78,7 +82,7 @@ def client() -> Client:
 @blp.arguments(PhoneSignIn)
 @blp.response(201, SignedSchema)
 @blp.alt_response(429, description="Trop de tentatives depuis ce téléphone ou cette adresse")
-@blp.alt_response(409, description="Déjà signé, ou séance validée")
+@blp.alt_response(409, description=_CONFLICTS)
 def post_phone_signin(data):
     """Sign a slot from the bound phone (QR code or the page's ticket)."""
     return sign_with_phone(
@@ -96,6 +100,7 @@ def post_phone_signin(data):
 @blp.arguments(LinkSignIn)
 @blp.response(201, SignedSchema)
 @blp.alt_response(429, description="Trop de tentatives depuis ce téléphone ou cette adresse")
+@blp.alt_response(409, description=_CONFLICTS)
 def post_link_signin(data):
     """Sign a distance (FAD) or autoformation slot through the trainee's personal link."""
     return sign_with_link(
@@ -113,6 +118,7 @@ def post_link_signin(data):
 @blp.arguments(KioskSignIn)
 @blp.response(201, SignedSchema)
 @blp.alt_response(429, description="Trop de tentatives depuis ce téléphone ou cette adresse")
+@blp.alt_response(409, description=_CONFLICTS)
 def post_kiosk_signin(data):
     """Sign on the shared tablet: name and PIN, or personal QR card."""
     try:

@@ -22,6 +22,7 @@ from attendance.signing.common import (
 )
 from attendance.signing.signature import decode_signature
 from attendance.signing.statements import SlotContext
+from attendance.signing.window import require_inside
 
 KIOSK_COOKIE = "attendance_kiosk"
 MAX_PIN_FAILURES = 5
@@ -153,9 +154,12 @@ def sign_at_kiosk(
     pin: str | None = None,
     card: str | None = None,
 ) -> Emargement:
+    """A sign-in on the room's tablet, inside the slot's sign-in window: checked before the
+    PIN, so a refusal for the time counts no failed attempt."""
     slot = kiosk_slot(session, kiosk_token)
     context = SlotContext.of(slot)
     refuse_if_validated(slot.id, slot.validated_at)
+    require_inside(context, client.now)
     if card and not trainee_id:
         trainee = trainee_from_card(session, slot, card)
     else:

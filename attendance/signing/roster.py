@@ -3,7 +3,6 @@ late arrivals and early departures; validating (and so locking) the slot; and, a
 corrections with a reason, kept in history. Every change goes to the evidence log."""
 
 from dataclasses import dataclass, field
-from datetime import timedelta
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -20,8 +19,8 @@ from attendance.signing.common import (
     refuse_if_validated,
 )
 from attendance.signing.signature import decode_signature
+from attendance.signing.window import signin_window
 
-EARLY_SIGNIN_MARGIN = timedelta(minutes=30)
 SIGNAL_LABELS = {
     "shared_phone": "un même téléphone a signé pour plusieurs stagiaires",
     "outside_window": "signature hors du créneau de la séance",
@@ -52,6 +51,7 @@ def fraud_signals(
 ) -> dict[int, list[str]]:
     """Per emargement id, what the trainer should look at (DOMAIN "Security notes")."""
     signals: dict[int, list[str]] = {e.id: [] for e in emargements}
+    window = signin_window(slot)  # rows stored before the window was enforced
     by_phone: dict[str, set[int]] = {}
     for e in emargements:
         phone = (e.evidence or {}).get("phone_id")
@@ -72,9 +72,7 @@ def fraud_signals(
         phone = (e.evidence or {}).get("phone_id")
         if phone and len(by_phone.get(phone, ())) > 1 and e.method != "kiosk":
             signals[e.id].append("shared_phone")
-        if slot.kind not in ("autoformation", "company") and not (
-            slot.starts_at - EARLY_SIGNIN_MARGIN <= e.signed_at <= slot.ends_at
-        ):
+        if slot.kind != "company" and not window.contains(e.signed_at):
             signals[e.id].append("outside_window")
         device = devices.get(e.device_id)
         if device is not None and device.trainee_id != e.trainee_id:

@@ -35,6 +35,11 @@ from attendance.signing.devices import (
 )
 from attendance.signing.signature import decode_signature
 from attendance.signing.statements import Phone, PhoneContext, SlotContext, read_phone_context
+from attendance.signing.window import qr_outside_window, require_inside, signin_window
+
+# A personal link stays readable a day after its slot's window closes, so a trainee opening
+# it late is told when the slot could be signed, not only that the link expired.
+LINK_KEPT_AFTER_CLOSE = timedelta(days=1)
 
 
 def qr_rotation_seconds() -> int:
@@ -44,8 +49,11 @@ def qr_rotation_seconds() -> int:
 def issue_slot_qr(
     session: Session, slot: Slot, now: datetime | None = None
 ) -> tuple[str, datetime]:
-    """The code shown now: valid for one rotation plus a short grace (default 15 s + 10 s)."""
+    """The code shown now: valid for one rotation plus a short grace (default 15 s + 10 s).
+    Shown only inside the slot's sign-in window: a code photographed ahead of time would
+    otherwise sign a slot days before it runs."""
     now = now or utcnow()
+    require_inside(slot, now, refusal=qr_outside_window)
     grace = int(current_app.config.get("SIGNIN_QR_GRACE_SECONDS", 10))
     expires_at = now + timedelta(seconds=qr_rotation_seconds() + grace)
     token, _ = tokens.issue(
@@ -94,9 +102,11 @@ def open_slot_code(
     slot_id: int | None = None,
     now: datetime | None = None,
 ) -> tuple[Slot, Device, str]:
-    """A scanned QR code opened on a phone: the slot, the phone, and a ticket for the page."""
+    """A scanned QR code opened on a phone: the slot, the phone, and a ticket for the page;
+    refused outside the slot's sign-in window."""
     now = now or utcnow()
     kind, claims, context, phone = _scanned_code(session, token, credential, slot_id)
+    require_inside(context.slot, now)
     slot = session.get(Slot, context.slot.id)
     device = session.scalar(select(Device).where(Device.public_id == phone.public_id))
     if kind is tokens.SIGNIN_TICKET:
@@ -167,10 +177,12 @@ def sign_with_phone(
     credential: str | None,
     client: Client,
 ) -> Emargement:
-    """QR sign-in: the bound phone's trainee signs the slot named by the code."""
+    """QR sign-in: the bound phone's trainee signs the slot named by the code, inside the
+    slot's sign-in window at the server's time."""
     _, claims, context, phone = _scanned_code(session, token, credential, slot_id)
     slot = context.slot
     refuse_if_validated(slot.id, slot.validated_at)
+    require_inside(slot, client.now)
     enrolment = enrolment_of(session, slot, phone.trainee_id, context.enrolment)
     png = decode_signature(signature)
     qr_jti = claims.get("qr", claims["jti"])
@@ -199,15 +211,6 @@ def sign_with_phone(
 # --- Personal links: distance (FAD) and autoformation -------------------------------------
 
 
-def link_window(slot: Slot) -> tuple[datetime, datetime]:
-    """FAD: only while the live class runs (opening 15 min early); autoformation: from the
-    start until a few days after (default 7), since it is done at the trainee's pace."""
-    if slot.kind == "autoformation":
-        days = int(current_app.config.get("AUTOFORMATION_DECLARE_DAYS", 7))
-        return slot.starts_at, slot.ends_at + timedelta(days=days)
-    return slot.starts_at - timedelta(minutes=15), slot.ends_at
-
-
 def issue_slot_link(session: Session, slot: Slot, trainee: Trainee) -> str:
     if slot.kind not in ("distance", "autoformation"):
         raise DomainError(
@@ -217,23 +220,27 @@ def issue_slot_link(session: Session, slot: Slot, trainee: Trainee) -> str:
             {"kind": slot.kind},
         )
     require_enrolled(session, SlotContext.of(slot), trainee.id)
-    opens, closes = link_window(slot)
+    closes = signin_window(slot).closes
     token, _ = tokens.issue(
         session,
         tokens.SLOT_LINK,
         {"slot": slot.id, "org": slot.organisation_id, "sub": str(trainee.id)},
-        closes,
-        not_before=opens,
+        closes + LINK_KEPT_AFTER_CLOSE,
     )
     return token
 
 
-def open_slot_link(session: Session, token: str) -> tuple[Slot, Trainee]:
+def open_slot_link(
+    session: Session, token: str, now: datetime | None = None
+) -> tuple[Slot, Trainee]:
+    """The slot and trainee of a personal link, refused outside the slot's sign-in window
+    (judged on the slot as it is now: a slot moved after the links went out moves them)."""
     _, claims = tokens.verify(session, token, tokens.SLOT_LINK)
     slot = _slot_for(session, claims)
     trainee = session.get(Trainee, int(claims["sub"]))
     if trainee is None or trainee.organisation_id != slot.organisation_id:
         raise _other_organisation()
+    require_inside(slot, now or utcnow())
     return slot, trainee
 
 
@@ -247,7 +254,7 @@ def sign_with_link(
 ) -> Emargement:
     """FAD: records the join time and connection; autoformation: the trainee declares the
     work against the slot's objective and it counts only once the trainer confirms it."""
-    slot, trainee = open_slot_link(session, token)
+    slot, trainee = open_slot_link(session, token, client.now)
     context = SlotContext.of(slot)
     refuse_if_validated(slot.id, slot.validated_at)
     _, claims = tokens.verify(session, token, tokens.SLOT_LINK)

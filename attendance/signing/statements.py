@@ -29,6 +29,7 @@ class SlotContext:
     starts_at: datetime
     ends_at: datetime
     validated_at: datetime | None
+    kind: str  # centre, distance, autoformation, company: decides its sign-in window
 
     @classmethod
     def of(cls, slot: Slot) -> "SlotContext":
@@ -40,6 +41,7 @@ class SlotContext:
             slot.starts_at,
             slot.ends_at,
             slot.validated_at,
+            slot.kind,
         )
 
 
@@ -175,6 +177,7 @@ _PHONE_CONTEXT = (
         Slot.starts_at,
         Slot.ends_at,
         Slot.validated_at,
+        Slot.kind,
         Device.organisation_id.label("device_organisation_id"),
         Device.trainee_id.label("device_trainee_id"),
         Device.phone_id,
@@ -202,7 +205,7 @@ def read_phone_context(
     ).one_or_none()
     if row is None:
         return None
-    slot = SlotContext(*row[:7])
+    slot = SlotContext(*row[:8])
     phone = None
     if row.device_trainee_id is not None:
         phone = Phone(

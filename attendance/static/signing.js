@@ -187,10 +187,20 @@ const pages = {
       if (response.ok) {
         const data = await response.json();
         box.innerHTML = data.svg; box.dataset.url = data.url; count.textContent = data.signed;
+      } else {
+        // Outside the sign-in window: say when the code shows; after the end, stop asking.
+        let data = {};
+        try { data = await response.json(); } catch (e) { data = {}; }
+        if (data.code === "OUTSIDE_SLOT_WINDOW") {
+          const notice = document.createElement("p");
+          show(notice, data.message);
+          box.replaceChildren(notice); delete box.dataset.url;
+          if (data.details && data.details.too === "late") return;
+        }
       }
       setTimeout(rotate, Number(body.dataset.rotation) * 1000);
     }
-    rotate();
+    if (body.dataset.closed !== "1") rotate();
   },
   roster(body, found) {
     const tbody = document.getElementById("rows");

@@ -27,9 +27,10 @@ from attendance.accounts import can
 from attendance.errors import DomainError
 from attendance.extensions import db
 from attendance.models import Emargement, Organisation, Slot, Trainee
+from attendance.models.types import utcnow
 from attendance.notify.reminders import reminders_for_slot
 from attendance.security.ratelimit import TooManyRequests, rate_limited
-from attendance.signing import devices, kiosk, roster
+from attendance.signing import devices, kiosk, roster, window
 from attendance.signing.common import (
     can_run_slot,
     expected_trainees,
@@ -282,9 +283,15 @@ def roster_rows(slot_id):
 @bp.get("/seances/<int:slot_id>/qr")
 @login_required
 def qr_page(slot_id):
+    """The projector page; before the sign-in window it says when the code will show (and
+    keeps asking), after it that the code is gone."""
     slot = _slot(slot_id, run=True)
     return render_template(
-        "signing/qr.html", slot=slot, half_day=half_day(slot), rotation=qr_rotation_seconds()
+        "signing/qr.html",
+        slot=slot,
+        half_day=half_day(slot),
+        rotation=qr_rotation_seconds(),
+        notice=window.refused_at(slot, utcnow(), window.qr_outside_window),
     )
 
 
@@ -292,7 +299,12 @@ def qr_page(slot_id):
 @login_required
 def qr_json(slot_id):
     slot = _slot(slot_id, run=True)
-    token, expires_at = issue_slot_qr(db.session, slot)
+    try:
+        token, expires_at = issue_slot_qr(db.session, slot)
+    except DomainError as error:  # outside the window: the page shows the message
+        response = jsonify(error.to_dict())
+        response.headers["Cache-Control"] = "no-store"
+        return response, error.status
     db.session.commit()
     url = url_for("signing.sign_page", slot_id=slot.id, t=token, _external=True)
     signed = db.session.query(Emargement).filter_by(slot_id=slot.id, status="present").count()

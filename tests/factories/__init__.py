@@ -39,6 +39,7 @@ from tests.factories.signing import (
     Room,
     bind_phone,
     gen_emargement,
+    gen_slot_code,
     make_group,
     make_room,
 )
@@ -66,6 +67,7 @@ __all__ = [
     "gen_pathway",
     "gen_purchase_order",
     "gen_slot",
+    "gen_slot_code",
     "gen_trainee",
     "gen_user",
     "half_day",

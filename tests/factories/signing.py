@@ -6,7 +6,7 @@ from datetime import UTC, date, datetime, timedelta
 
 from attendance.extensions import db
 from attendance.models import Composante, Emargement, Organisation, Slot, Trainee, User
-from attendance.signing import devices
+from attendance.signing import devices, tokens
 from tests.factories.accounts import gen_org, gen_user
 from tests.factories.contract import (
     enrol,
@@ -105,3 +105,19 @@ def bind_phone(trainee: Trainee, current: str | None = None) -> str:
     db.session.commit()
     _, credential = devices.bind_device(db.session, token, "pytest-phone", current)
     return credential
+
+
+def gen_slot_code(slot: Slot, minutes: int = 1) -> str:
+    """A genuine slot QR code valid for ``minutes`` from now, signed directly (not through
+    ``issue_slot_qr``, which refuses outside the slot's window): a code kept from earlier,
+    or photographed and sent on."""
+    now = datetime.now(UTC)
+    token, _ = tokens.issue(
+        db.session,
+        tokens.SLOT_QR,
+        {"slot": slot.id, "org": slot.organisation_id},
+        now + timedelta(minutes=minutes),
+        now=now,
+    )
+    db.session.commit()
+    return token

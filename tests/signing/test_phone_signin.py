@@ -12,13 +12,21 @@ from PIL import Image
 from sqlalchemy import func, select
 
 from attendance.clock import local_day
+from attendance.errors import DomainError
 from attendance.extensions import db
 from attendance.models import Device, Emargement, EvidenceEntry
 from attendance.signing import tokens
+from attendance.signing.common import Client
 from attendance.signing.devices import DEVICE_COOKIE
 from attendance.signing.signature import decode_signature
-from attendance.signing.signins import issue_slot_qr, open_slot_code
-from tests.factories import bind_phone, make_room, signature_data_url, signature_png
+from attendance.signing.signins import issue_slot_qr, open_slot_code, sign_with_phone
+from tests.factories import (
+    bind_phone,
+    gen_slot_code,
+    make_room,
+    signature_data_url,
+    signature_png,
+)
 
 
 def _count(model) -> int:
@@ -155,7 +163,8 @@ def test_code_of_another_slot_is_refused(client, room, phone):
         trainer_id=room.trainer.id,
     )
     db.session.commit()
-    _refused(client, room, _qr(other), phone, "TOKEN_OTHER_SLOT", 400)
+    # A genuine code of the later slot (its own window has not opened: signed directly).
+    _refused(client, room, gen_slot_code(other), phone, "TOKEN_OTHER_SLOT", 400)
 
 
 def test_code_of_another_organisation_is_refused(client, room, phone):
@@ -278,7 +287,8 @@ def test_decode_signature_accepts_bare_base64(app):
 def test_the_pathway_is_judged_on_the_slot_s_local_day(client, entry, exit, expected):
     """Who is expected is read with the slot (PostgreSQL) or on its own (SQLite): both give
     the same answer at the edges of a pathway, counted in days of France. The slot starts
-    at 22:30 UTC, already the next day in Paris."""
+    at 22:30 UTC, already the next day in Paris; the phone signs as it starts (``Client.now``)
+    with a code that is valid now."""
     from tests.factories import gen_pathway, gen_trainee
 
     room = make_room(starts_at=datetime(2026, 6, 15, 22, 30, tzinfo=UTC))
@@ -295,9 +305,22 @@ def test_the_pathway_is_judged_on_the_slot_s_local_day(client, entry, exit, expe
         pathway.effective_exit_date = day + timedelta(days=exit)
     db.session.commit()
     credential = bind_phone(trainee)
+
+    def sign():
+        return sign_with_phone(
+            db.session,
+            room.slot.id,
+            gen_slot_code(room.slot),
+            signature_data_url(),
+            credential,
+            Client(ip="10.0.0.7", now=room.slot.starts_at),
+        )
+
     if expected == 201:
-        response = _sign(client, room.slot.id, _qr(room.slot), credential)
-        assert response.status_code == 201, response.get_json()
-        assert response.get_json()["trainee_id"] == trainee.id
+        assert sign().trainee_id == trainee.id
     else:
-        _refused(client, room, _qr(room.slot), credential, expected, 403)
+        with pytest.raises(DomainError) as refused:
+            sign()
+        assert (refused.value.code, refused.value.status) == (expected, 403)
+        db.session.rollback()
+        assert _count(Emargement) == 0
