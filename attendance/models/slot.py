@@ -17,6 +17,10 @@ from attendance.models.types import UTCDateTime, utcnow
 
 SLOT_KINDS = ("centre", "distance", "autoformation", "company", "regroupement")
 SIGN_IN_METHODS = ("qr", "link", "kiosk", "tutor", "trainer", "correction")
+# R12 (FAQ 45): sign-ins no trainee (or company tutor) signed for. The trainer marked the
+# trainee present, or changed the record after the slot's validation: every hour they carry
+# is a correction and shows as one. QR, link, kiosk and tutor sign-ins are signatures.
+UNSIGNED_METHODS = ("trainer", "correction")
 ATTENDANCE_STATUSES = ("present", "absent")
 
 
@@ -37,6 +41,7 @@ class Slot(db.Model):
         """Held in UTC from the moment it is set, as it is stored, so a slot reads the same
         before and after its transaction commits."""
         return value.astimezone(UTC) if value is not None and value.tzinfo else value
+
     title: Mapped[str] = mapped_column(String(300), default="")
     site: Mapped[str | None] = mapped_column(String(200))
     company_name: Mapped[str | None] = mapped_column(String(200))

@@ -1,0 +1,90 @@
+"""R12: every hour no trainee signed for (marked present by the trainer, changed after the
+slot's validation) is a correction, and the monthly declaration shows it as one."""
+
+from datetime import UTC, datetime
+
+from tests.factories import month_setting, token_for, validated_slot
+
+URL = "/api/purchase-orders/{}/months/2026-03"
+FLAG = "Correctif horaire (exceptionnel)"
+
+
+def _row(client, setting, last_name):
+    response = client.post(URL.format(setting.order.id) + "/sync", headers=setting.billing)
+    assert response.status_code == 201, response.get_json()
+    return next(r for r in response.get_json()["rows"] if r["last_name"] == last_name)
+
+
+def test_a_trainee_marked_present_by_the_trainer_is_declared_as_a_correction(client, app):
+    setting = month_setting()
+    # A third 3 h 30 slot, not validated yet; Petit did not sign, the trainer marks him present.
+    slot = validated_slot(
+        setting.composante, setting.trainer, datetime(2026, 3, 4, 8, 0, tzinfo=UTC)
+    )
+    slot.validated_at = None
+    trainer = token_for(setting.trainer)
+    response = client.patch(
+        f"/api/slots/{slot.id}/roster/{setting.trainees[1].id}",
+        headers=trainer,
+        json={"status": "present"},
+    )
+    assert response.status_code == 200, response.get_json()
+    petit = _row(client, setting, "Petit")
+    assert petit["presentiel_minutes"] == 420
+    assert petit["correction_minutes"] == 210
+    assert FLAG in petit["flags"]
+
+
+def test_a_change_after_validation_is_declared_as_a_correction(client, app):
+    setting = month_setting()
+    trainer = token_for(setting.trainer)
+    # Petit was recorded absent on the validated 3 March slot; the trainer corrects it.
+    response = client.post(
+        f"/api/slots/{setting.slots[1].id}/corrections",
+        headers=trainer,
+        json={
+            "trainee_id": setting.trainees[1].id,
+            "status": "present",
+            "reason": "Feuille papier signée retrouvée",
+        },
+    )
+    assert response.status_code == 201, response.get_json()
+    petit = _row(client, setting, "Petit")
+    assert petit["presentiel_minutes"] == 420
+    assert petit["correction_minutes"] == 210
+    assert FLAG in petit["flags"]
+
+
+def test_a_late_arrival_changed_after_validation_counts_the_whole_sign_in_as_corrected(client, app):
+    setting = month_setting()
+    trainer = token_for(setting.trainer)
+    # Martin signed the 3 March slot himself, 10 minutes late; after validation the trainer
+    # removes the delay. The trainee's signature no longer vouches for the minutes counted.
+    response = client.post(
+        f"/api/slots/{setting.slots[1].id}/corrections",
+        headers=trainer,
+        json={
+            "trainee_id": setting.trainees[0].id,
+            "late_minutes": 0,
+            "reason": "Retard saisi par erreur",
+        },
+    )
+    assert response.status_code == 201, response.get_json()
+    line = next(
+        line
+        for line in response.get_json()["lines"]
+        if line["trainee_id"] == setting.trainees[0].id
+    )
+    assert line["emargement"]["method"] == "correction"
+    martin = _row(client, setting, "Martin")
+    assert martin["presentiel_minutes"] == 420
+    assert martin["correction_minutes"] == 210
+    assert FLAG in martin["flags"]
+
+
+def test_the_trainees_own_qr_sign_ins_are_no_correction(client, app):
+    setting = month_setting()
+    martin = _row(client, setting, "Martin")
+    assert martin["presentiel_minutes"] == 410
+    assert martin["correction_minutes"] == 0
+    assert FLAG not in martin["flags"]
