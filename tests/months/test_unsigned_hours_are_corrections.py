@@ -1,9 +1,13 @@
 """R12: every hour no trainee signed for (marked present by the trainer, changed after the
 slot's validation) is a correction, and the monthly declaration shows it as one."""
 
+import io
 from datetime import UTC, datetime
 
-from tests.factories import month_setting, token_for, validated_slot
+from attendance.extensions import db
+from attendance.models import Correction
+from tests.api.helpers import assert_error, count
+from tests.factories import month_setting, tiny_png, token_for, validated_slot
 
 URL = "/api/purchase-orders/{}/months/2026-03"
 FLAG = "Correctif horaire (exceptionnel)"
@@ -88,3 +92,49 @@ def test_the_trainees_own_qr_sign_ins_are_no_correction(client, app):
     assert martin["presentiel_minutes"] == 410
     assert martin["correction_minutes"] == 0
     assert FLAG not in martin["flags"]
+
+
+def _day_correction(setting) -> dict:
+    return {
+        "trainee_id": setting.trainees[1].id,
+        "composante_id": setting.composante.id,
+        "scope": "day",
+        "day": "2026-03-03",
+        "hour_class": "centre",
+        "hours": "3",
+        "reason": "Feuille papier : panne du téléphone",
+    }
+
+
+def test_a_day_correction_without_its_paper_sheet_is_refused_and_nothing_stored(client, app):
+    setting = month_setting()
+    for request in (
+        {"json": _day_correction(setting)},
+        {"data": _day_correction(setting), "content_type": "multipart/form-data"},
+    ):
+        body = assert_error(
+            client.post("/api/corrections", headers=setting.billing, **request),
+            400,
+            "CORRECTION_SHEET_REQUIRED",
+        )
+        assert "Joignez la feuille d'émargement papier" in body["message"]
+    assert count(Correction) == 0
+    assert _row(client, setting, "Petit")["correction_minutes"] == 0
+
+
+def test_a_day_correction_with_its_scanned_sheet_is_accepted_and_declared(client, app):
+    setting = month_setting()
+    sheet = dict(_day_correction(setting), attachment=(io.BytesIO(tiny_png()), "feuille.png"))
+    response = client.post(
+        "/api/corrections",
+        headers=setting.billing,
+        data=sheet,
+        content_type="multipart/form-data",
+    )
+    assert response.status_code == 201, response.get_json()
+    assert response.get_json()["has_attachment"] is True
+    stored = db.session.scalars(db.select(Correction)).one()
+    assert (stored.minutes, stored.attachment_type) == (180, "image/png")
+    petit = _row(client, setting, "Petit")
+    assert petit["correction_minutes"] == 180
+    assert FLAG in petit["flags"]
