@@ -37,6 +37,8 @@ SIGNAL_LABELS = {
     "not_enrolled": "stagiaire non inscrit à cette séance",
 }
 
+CORRECTION_LABEL = "Présence saisie par le formateur — correction"
+
 
 @dataclass
 class RosterLine:
@@ -53,6 +55,15 @@ class RosterLine:
         if not self.emargement.confirmed:
             return "to_confirm"
         return "signed"
+
+    @property
+    def correction_label(self) -> str | None:
+        """R12: a presence no trainee signed for (marked by the trainer, or changed after
+        validation) is a correction, and the roster says so."""
+        e = self.emargement
+        if e is None or e.status != "present" or e.method not in UNSIGNED_METHODS:
+            return None
+        return CORRECTION_LABEL
 
 
 def signed_method(emargement: Emargement) -> str:
