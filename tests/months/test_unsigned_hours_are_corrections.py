@@ -4,6 +4,8 @@ slot's validation) is a correction, and the monthly declaration shows it as one.
 import io
 from datetime import UTC, datetime
 
+from openpyxl import load_workbook
+
 from attendance.extensions import db
 from attendance.models import Correction
 from tests.api.helpers import assert_error, count
@@ -37,6 +39,13 @@ def test_a_trainee_marked_present_by_the_trainer_is_declared_as_a_correction(cli
     assert petit["presentiel_minutes"] == 420
     assert petit["correction_minutes"] == 210
     assert FLAG in petit["flags"]
+    # The spreadsheet handed to the Region (and sent with the invoice) shows them apart.
+    xlsx = client.get(URL.format(setting.order.id) + "/declaration.xlsx", headers=setting.billing)
+    sheet = load_workbook(io.BytesIO(xlsx.data))["Déclaration"]
+    header = [cell.value for cell in sheet[1]]
+    rows = {r[0]: r for r in sheet.iter_rows(min_row=2, values_only=True)}
+    assert rows["Petit"][header.index("Correctifs (h)")] == 3.5
+    assert rows["Martin"][header.index("Correctifs (h)")] in (0, None)
 
 
 def test_a_change_after_validation_is_declared_as_a_correction(client, app):
