@@ -27,7 +27,7 @@ METHODS_FR = {
     "link": "lien (classe virtuelle)",
     "kiosk": "borne",
     "tutor": "tuteur entreprise",
-    "trainer": "saisie formateur",
+    "trainer": "saisie du formateur (correction)",
     "correction": "correctif horaire",
 }
 

@@ -71,7 +71,7 @@ def list_corrections(args):
 @blp.response(201, HourCorrectionSchema)
 @permission_required("contract:write")
 def post_correction(data):
-    """Saisit un correctif (formulaire multipart ; « attachment » = feuille papier)."""
+    """Saisit un correctif (formulaire multipart ; « attachment » = feuille papier, obligatoire)."""
     upload = request.files.get("attachment")
     content = upload.read() if upload else None
     if upload is not None and not content:

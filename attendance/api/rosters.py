@@ -46,6 +46,10 @@ class RosterLineSchema(FrenchSchema):
     trainee_id = fields.Function(lambda line: line.trainee.id)
     trainee_name = fields.Function(lambda line: line.trainee.display_name)
     state = fields.String()
+    correction_label = fields.String(
+        allow_none=True,
+        metadata={"description": "R12 : présence sans signature du stagiaire (correction)"},
+    )
     emargement = fields.Nested(RosterEmargementSchema, allow_none=True)
     signals = fields.List(fields.String())
 

@@ -45,6 +45,8 @@ def create_correction(
     actor: User,
     attachment: bytes | None = None,
 ) -> Correction:
+    """R12: a correctif horaire replaces a day's centre hours, or a month's company hours,
+    and is accepted only with the paper sheet it comes from (checked by content)."""
     data = dict(data)
     trainee = get_owned(session, Trainee, data.pop("trainee_id"), org, "stagiaire")
     composante = get_owned(session, Composante, data.pop("composante_id"), org, "composante")
@@ -54,6 +56,12 @@ def create_correction(
             "CORRECTION_SCOPE",
             "Un correctif à la journée porte sur des heures centre ; pour l'entreprise, "
             "corrigez le mois avec la feuille papier jointe.",
+        )
+    if scope == "day" and not attachment:
+        raise DomainError(
+            "CORRECTION_SHEET_REQUIRED",
+            "Joignez la feuille d'émargement papier (PDF ou image) : une correction de "
+            "journée en centre n'est acceptée qu'avec sa preuve.",
         )
     if scope == "month":
         if hour_class != COMPANY:

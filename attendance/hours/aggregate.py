@@ -11,8 +11,11 @@ OUTER JOIN on the group keys, SQLite ≥ 3.39) two aggregates:
 R12 (FAQ 45): a *correctif horaire* replaces the realised minutes of its day (centre hours)
 or of its month (company periods) for one trainee, composante and class. Only validated
 corrections count; of several for the same day the latest wins, and a month correction
-supersedes the day corrections of that month. What comes from corrections is reported apart
-(``corrected_minutes``, ``corrections``) so every output can show it as exceptional.
+supersedes the day corrections of that month. Sign-ins no trainee signed for (the trainer
+marked the trainee present, or changed the record after the slot's validation:
+``UNSIGNED_METHODS``) are corrections too. What comes from corrections is reported apart
+(``corrected_minutes``, ``corrections``) so every output can show it as exceptional; a
+correctif that replaces a day also takes that day's unsigned minutes out of that part.
 
 Other work reads hours from here: the monthly declaration (per trainee and class, and its
 day-by-day grid from ``day_minutes``), billing (``caps.billable_month_hours`` on top of these
@@ -44,7 +47,15 @@ from sqlalchemy.orm import Session, aliased
 
 from attendance import clock
 from attendance.errors import DomainError
-from attendance.models import Composante, Correction, Emargement, Organisation, PurchaseOrder, Slot
+from attendance.models import (
+    UNSIGNED_METHODS,
+    Composante,
+    Correction,
+    Emargement,
+    Organisation,
+    PurchaseOrder,
+    Slot,
+)
 from attendance.tenancy import get_owned
 
 GROUP_KEYS: tuple[str, ...] = ("trainee_id", "composante_id", "hour_class", "month")
@@ -54,7 +65,8 @@ class HoursRow(NamedTuple):
     """Realised minutes of one group; keys not grouped by are ``None``.
 
     ``minutes`` is the realised time after corrections; ``corrected_minutes`` is the part of
-    it that comes from validated corrections and ``corrections`` how many were applied.
+    it that comes from validated corrections and unsigned sign-ins (R12), ``corrections``
+    how many of them were applied.
     """
 
     minutes: int
@@ -70,15 +82,33 @@ def dialect_of(session: Session) -> str:
     return session.get_bind().dialect.name
 
 
-def realised_minutes_sql(dialect: str):
-    """SQL twin of ``realised.realised_minutes`` over the joined Emargement and Slot rows."""
+def _sign_in_minutes(dialect: str):
+    """One joined Emargement and Slot row's realised minutes (``realised.realised_minutes``)."""
     scheduled = clock.scheduled_minutes(Slot.starts_at, Slot.ends_at, dialect)
     net = scheduled - Emargement.late_minutes - Emargement.early_leave_minutes
     counted = and_(
         Emargement.status == "present",
         or_(Slot.kind != "autoformation", Emargement.confirmed.is_(True)),
     )
-    return func.coalesce(func.sum(_when(counted, clock.at_least_zero(net, dialect))), 0)
+    return _when(counted, clock.at_least_zero(net, dialect))
+
+
+def realised_minutes_sql(dialect: str):
+    """SQL twin of ``realised.realised_minutes`` over the joined Emargement and Slot rows."""
+    return func.coalesce(func.sum(_sign_in_minutes(dialect)), 0)
+
+
+def unsigned_minutes_sql(dialect: str):
+    """R12: the part of ``realised_minutes_sql`` no trainee signed for (``UNSIGNED_METHODS``:
+    marked present by the trainer, changed after validation), a correction in every output."""
+    unsigned = Emargement.method.in_(UNSIGNED_METHODS)
+    return func.coalesce(func.sum(_when(unsigned, _sign_in_minutes(dialect))), 0)
+
+
+def unsigned_count_sql(dialect: str):
+    """R12: how many unsigned sign-ins carry minutes (each one a correction)."""
+    unsigned = and_(Emargement.method.in_(UNSIGNED_METHODS), _sign_in_minutes(dialect) > 0)
+    return func.coalesce(func.sum(_when(unsigned, 1)), 0)
 
 
 def _when(condition, value):
@@ -140,8 +170,8 @@ def realised_hours(
         select(
             *[slot_keys[key].label(key) for key in sql_keys],
             realised_minutes_sql(dialect).label("minutes"),
-            literal(0).label("corrected"),
-            literal(0).label("corrections"),
+            unsigned_minutes_sql(dialect).label("corrected"),
+            unsigned_count_sql(dialect).label("corrections"),
         )
         .select_from(Emargement)
         .join(Slot, Slot.id == Emargement.slot_id)
@@ -161,8 +191,8 @@ def realised_hours(
         select(
             *[slot_keys[key].label(key) for key in sql_keys],
             (-realised_minutes_sql(dialect)).label("minutes"),
-            literal(0).label("corrected"),
-            literal(0).label("corrections"),
+            (-unsigned_minutes_sql(dialect)).label("corrected"),
+            (-unsigned_count_sql(dialect)).label("corrections"),
         )
         .select_from(fix)
         .join(Emargement, Emargement.trainee_id == fix.c.trainee_id)
@@ -227,16 +257,13 @@ def realised_hours(
             return literal(win.first_month, Date)
         return null()
 
-    def whole(column):
-        return cast(func.coalesce(column, 0), Integer)
+    def both(name: str):
+        return cast(func.coalesce(base.c[name], 0) + func.coalesce(fixes.c[name], 0), Integer)
 
     key_columns = [key_column(key) for key in GROUP_KEYS]
     # Columns in HoursRow's order, so each record becomes a row without a Python loop body.
     statement = select(
-        cast(func.coalesce(base.c.minutes, 0) + func.coalesce(fixes.c.minutes, 0), Integer),
-        whole(fixes.c.corrected),
-        whole(fixes.c.corrections),
-        *key_columns,
+        both("minutes"), both("corrected"), both("corrections"), *key_columns
     ).select_from(base.join(fixes, on, full=True))
     if sql_keys:
         statement = statement.order_by(*[key_column(key) for key in sql_keys])

@@ -17,6 +17,10 @@ from attendance.models.types import UTCDateTime, utcnow
 
 SLOT_KINDS = ("centre", "distance", "autoformation", "company", "regroupement")
 SIGN_IN_METHODS = ("qr", "link", "kiosk", "tutor", "trainer", "correction")
+# R12 (FAQ 45): sign-ins no trainee (or company tutor) signed for. The trainer marked the
+# trainee present, or changed the record after the slot's validation: every hour they carry
+# is a correction and shows as one. QR, link, kiosk and tutor sign-ins are signatures.
+UNSIGNED_METHODS = ("trainer", "correction")
 ATTENDANCE_STATUSES = ("present", "absent")
 
 

@@ -9,7 +9,15 @@ from sqlalchemy.orm import Session
 
 from attendance import evidence
 from attendance.errors import Conflict, DomainError, Forbidden
-from attendance.models import Device, Emargement, EmargementRevision, Slot, Trainee, User
+from attendance.models import (
+    UNSIGNED_METHODS,
+    Device,
+    Emargement,
+    EmargementRevision,
+    Slot,
+    Trainee,
+    User,
+)
 from attendance.models.types import utcnow
 from attendance.signing.common import (
     can_run_slot,
@@ -28,6 +36,8 @@ SIGNAL_LABELS = {
     "not_enrolled": "stagiaire non inscrit à cette séance",
 }
 
+CORRECTION_LABEL = "Présence saisie par le formateur — correction"
+
 
 @dataclass
 class RosterLine:
@@ -45,6 +55,21 @@ class RosterLine:
             return "to_confirm"
         return "signed"
 
+    @property
+    def correction_label(self) -> str | None:
+        """R12: a presence no trainee signed for (marked by the trainer, or changed after
+        validation) is a correction, and the roster says so."""
+        e = self.emargement
+        if e is None or e.status != "present" or e.method not in UNSIGNED_METHODS:
+            return None
+        return CORRECTION_LABEL
+
+
+def signed_method(emargement: Emargement) -> str:
+    """How the trainee signed, even once a correction after validation took the record over
+    (``method`` is then "correction", the signing method kept in its evidence)."""
+    return (emargement.evidence or {}).get("signed_method", emargement.method)
+
 
 def fraud_signals(
     session: Session, slot: Slot, emargements: list[Emargement]
@@ -55,7 +80,7 @@ def fraud_signals(
     by_phone: dict[str, set[int]] = {}
     for e in emargements:
         phone = (e.evidence or {}).get("phone_id")
-        if phone and e.method != "kiosk":
+        if phone and signed_method(e) != "kiosk":
             by_phone.setdefault(phone, set()).add(e.trainee_id)
     device_ids = [e.device_id for e in emargements if e.device_id]
     devices = (
@@ -67,10 +92,10 @@ def fraud_signals(
         else {}
     )
     for e in emargements:
-        if e.method in ("trainer", "correction") or e.signed_at is None:
+        if signed_method(e) in UNSIGNED_METHODS or e.signed_at is None:
             continue
         phone = (e.evidence or {}).get("phone_id")
-        if phone and len(by_phone.get(phone, ())) > 1 and e.method != "kiosk":
+        if phone and len(by_phone.get(phone, ())) > 1 and signed_method(e) != "kiosk":
             signals[e.id].append("shared_phone")
         if slot.kind != "company" and not window.contains(e.signed_at):
             signals[e.id].append("outside_window")
@@ -160,7 +185,15 @@ def _apply(
         if emargement.status == "absent":
             emargement.late_minutes = emargement.early_leave_minutes = 0
         if correction:
-            emargement.evidence = {**(emargement.evidence or {}), "corrected": True}
+            # R12: after validation the trainee's signature no longer vouches for the record,
+            # so its hours count as a correction; the method it was signed with stays known.
+            signed = (
+                {}
+                if emargement.method in UNSIGNED_METHODS
+                else {"signed_method": emargement.method}
+            )
+            emargement.evidence = {**(emargement.evidence or {}), **signed, "corrected": True}
+            emargement.method = "correction"
         session.flush()
         after = evidence.emargement_state(emargement)
         session.add(

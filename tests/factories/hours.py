@@ -4,13 +4,17 @@ from datetime import date
 
 from attendance.extensions import db
 from attendance.models import Correction
+from tests.factories.images import tiny_png
 
 
 def gen_correction(trainee, composante, day: date, minutes: int, hour_class="centre", **fields):
-    """A validated correction of ``trainee``'s ``hour_class`` hours on ``day`` to ``minutes``."""
+    """A validated correction of ``trainee``'s ``hour_class`` hours on ``day`` to ``minutes``,
+    with its scanned paper sheet attached (R12)."""
     fields.setdefault("scope", "day")
     fields.setdefault("validated", True)
     fields.setdefault("reason", "Feuille papier signée")
+    fields.setdefault("attachment", tiny_png())
+    fields.setdefault("attachment_type", "image/png")
     row = Correction(
         organisation_id=trainee.organisation_id,
         trainee_id=trainee.id,

@@ -186,3 +186,53 @@ def test_other_organisation_bdc_is_not_found_and_its_rows_never_counted(session)
     with pytest.raises(NotFound):
         trainee_month_hours(session, org, other_order.id, MARCH)
     assert trainee_month_hours(session, org, order.id, MARCH) == []
+
+
+def test_hours_no_trainee_signed_for_are_reported_as_corrections(session):
+    """R12: trainer-marked and post-validation sign-ins are corrections; QR, link, kiosk and
+    tutor sign-ins are the trainee's (or tutor's) own signature."""
+    org, order, (comp,) = order_with()
+    signed, unsigned = gen_trainee(org), gen_trainee(org)
+    for number, method in enumerate(("qr", "link", "kiosk", "trainer", "correction")):
+        slot = half_day(comp, date(2026, 3, 2 + number), minutes=60 + number)
+        gen_emargement(
+            slot, unsigned if method in ("trainer", "correction") else signed, method=method
+        )
+    company = gen_slot(
+        comp,
+        starts_at=datetime(2026, 3, 9, 7, tzinfo=UTC),
+        minutes=420,
+        kind="company",
+        trainee_id=signed.id,
+        company_name="Garage",
+    )
+    gen_emargement(company, signed, method="tutor")
+    # Recorded absent by the trainer: no minutes, so nothing corrected either.
+    gen_emargement(
+        half_day(comp, date(2026, 3, 2), afternoon=True),
+        unsigned,
+        method="trainer",
+        status="absent",
+        signed_at=None,
+    )
+
+    rows = realised_hours(session, org, order.id, MARCH, by=("trainee_id",))
+
+    got = {r.trainee_id: (r.minutes, r.corrected_minutes, r.corrections) for r in rows}
+    assert got == {
+        signed.id: (60 + 61 + 62 + 420, 0, 0),
+        unsigned.id: (63 + 64, 63 + 64, 2),
+    }
+
+
+def test_a_day_correction_replaces_the_trainer_marked_minutes_it_covers(session):
+    org, order, (comp,) = order_with()
+    trainee = gen_trainee(org)
+    day = date(2026, 3, 10)
+    gen_emargement(half_day(comp, day), trainee, method="trainer", signed_at=None)  # 210
+    gen_emargement(half_day(comp, date(2026, 3, 11)), trainee, method="trainer")  # 210
+    gen_correction(trainee, comp, day, 180)
+
+    (row,) = trainee_month_hours(session, org, order.id, MARCH)
+
+    assert (row.minutes, row.corrected_minutes, row.corrections) == (180 + 210, 180 + 210, 2)

@@ -21,15 +21,17 @@ def test_a_resync_after_a_correction_differs_exactly_by_the_correction(client, a
     response = client.post(
         "/api/corrections",
         headers=setting.billing,
-        json={
+        data={
             "trainee_id": setting.trainees[1].id,
             "composante_id": setting.composante.id,
             "scope": "day",
             "day": "2026-03-03",
             "hour_class": "centre",
-            "hours": 3,
+            "hours": "3",
             "reason": "Feuille papier : panne du téléphone",
+            "attachment": (io.BytesIO(b"%PDF-1.4\nfeuille"), "feuille.pdf"),
         },
+        content_type="multipart/form-data",
     )
     assert response.status_code == 201, response.get_json()
     after = client.post(url + "/sync", headers=setting.billing).get_json()

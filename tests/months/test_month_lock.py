@@ -124,15 +124,17 @@ def test_correcting_a_day_of_a_validated_month_is_refused(client, locked):
     response = client.post(
         "/api/corrections",
         headers=locked.billing,
-        json={
+        data={
             "trainee_id": locked.trainees[1].id,
             "composante_id": locked.composante.id,
             "scope": "day",
             "day": "2026-03-03",
             "hour_class": "centre",
-            "hours": 3.5,
+            "hours": "3.5",
             "reason": "Feuille papier signée",
+            "attachment": (io.BytesIO(b"%PDF-1.4\n% feuille\n"), "feuille.pdf"),
         },
+        content_type="multipart/form-data",
     )
     assert_error(response, 409, "MONTH_VALIDATED")
     assert count(Correction) == 0

@@ -72,8 +72,23 @@ def test_certificate_whose_hours_include_a_correction_says_so(session):
     gen_correction(trainee, composante, date(2026, 3, 3), 120)
     db.session.commit()
     text = pdf_text(certificate_pdf(session, org, order.id, trainee.id, MARCH))
-    assert "durée réalisée de 10,50 h" in text
-    assert "Correctif horaire : ce total comprend 2,00 h issues de 1 correctif horaire" in text
+    assert "durée réalisée de 10,50 h, dont 2,00 h de corrections (feuilles papier, " in text
+    assert (
+        "Correctif horaire : ce total comprend 2,00 h issues de 1 correction exceptionnelle" in text
+    )
+
+
+def test_hours_the_trainer_entered_are_certified_apart_as_corrections(session):
+    org, order, composante, trainee = _march_trainee()
+    # Phone forgotten on 6 March: the trainer marked Marie present on the roster.
+    gen_emargement(half_day(composante, date(2026, 3, 6)), trainee, method="trainer")
+    db.session.commit()
+    pdf = certificate_pdf(session, org, order.id, trainee.id, MARCH)
+    text = pdf_text(pdf)
+    assert page_count(pdf) == 1
+    assert "durée réalisée de 15,50 h, dont 3,50 h de corrections" in text
+    assert "saisies du formateur" in text
+    assert "Correctif horaire : ce total comprend 3,50 h issues de 1 correction" in text
 
 
 def test_a_correction_not_yet_validated_is_neither_counted_nor_announced(session):

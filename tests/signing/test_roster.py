@@ -16,7 +16,9 @@ from attendance.signing.signins import (
     sign_with_phone,
 )
 from tests.factories import (
+    PASSWORD,
     bind_phone,
+    csrf_form,
     gen_emargement,
     gen_user,
     make_room,
@@ -250,3 +252,50 @@ def test_auditor_reads_the_roster_but_cannot_validate(client, room, auditor_head
         json={"signature": signature_data_url()},
     )
     assert response.status_code == 404
+
+
+LABEL = "Présence saisie par le formateur — correction"
+
+
+def test_a_presence_the_trainer_entered_is_labelled_a_correction(client, room, trainer_headers):
+    _phone_sign(room, room.trainee)
+    url = f"/api/slots/{room.slot.id}/roster"
+    client.patch(
+        f"{url}/{room.trainees[1].id}", headers=trainer_headers, json={"status": "present"}
+    )
+    client.patch(f"{url}/{room.trainees[2].id}", headers=trainer_headers, json={"status": "absent"})
+    lines = _lines(client, room, trainer_headers)
+    assert lines[room.trainees[1].id]["correction_label"] == LABEL
+    assert lines[room.trainees[1].id]["emargement"]["method"] == "trainer"
+    assert lines[room.trainee.id]["correction_label"] is None  # signed on the phone
+    assert lines[room.trainees[2].id]["correction_label"] is None  # absent: no hours
+    assert (
+        client.post(
+            "/login", data=csrf_form(client, {"email": room.trainer.email, "password": PASSWORD})
+        ).status_code
+        == 302
+    )
+    page = client.get(f"/seances/{room.slot.id}").get_data(as_text=True)
+    assert page.count(LABEL) == 1
+
+
+def test_a_correction_after_validation_takes_over_the_trainees_sign_in(
+    client, room, trainer_headers
+):
+    _phone_sign(room, room.trainee)
+    url = f"/api/slots/{room.slot.id}"
+    client.post(
+        f"{url}/validation", headers=trainer_headers, json={"signature": signature_data_url()}
+    )
+    response = client.post(
+        f"{url}/corrections",
+        headers=trainer_headers,
+        json={"trainee_id": room.trainee.id, "late_minutes": 20, "reason": "Arrivé en retard"},
+    )
+    assert response.status_code == 201, response.get_json()
+    lines = {line["trainee_id"]: line for line in response.get_json()["lines"]}
+    assert lines[room.trainee.id]["correction_label"] == LABEL
+    e = db.session.scalar(select(Emargement).where(Emargement.trainee_id == room.trainee.id))
+    assert (e.method, e.evidence["signed_method"], e.late_minutes) == ("correction", "qr", 20)
+    revision = db.session.scalars(select(EmargementRevision)).one()
+    assert (revision.before["method"], revision.after["method"]) == ("qr", "correction")
