@@ -39,6 +39,7 @@ def _check(session: Session, pathway: Pathway, *, volume_grew: bool) -> None:
         dispositif.name,
     )
     rules.check_entry_date(pathway.entry_date, order.planned_start, order.planned_end)
+    rules.check_planned_exit(pathway.planned_exit_date, order.planned_end)
     rules.check_pathway_dates(
         pathway.entry_date, pathway.planned_exit_date, pathway.effective_exit_date
     )

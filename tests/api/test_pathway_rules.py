@@ -347,3 +347,37 @@ def test_entry_date_before_the_bdc_start_is_refused(client, setting):
     )
     assert_error(response, 422, "ENTRY_OUTSIDE_BDC")
     assert order.planned_start == date(2026, 1, 5)
+
+
+def test_planned_exit_after_the_bdc_end_is_refused_on_create_r6(client, setting):
+    org, headers, order, composante, trainee = setting
+    response = client.post(
+        "/api/pathways",
+        json=_pathway(trainee, composante, planned_exit_date="2027-07-01"),
+        headers=headers,
+    )
+    body = assert_error(response, 422, "EXIT_AFTER_BDC_END")
+    assert "01/07/2027" in body["message"] and "30/06/2027" in body["message"]
+    assert count(Pathway) == 0 and count(PathwayEvent) == 0
+    response = client.post(
+        "/api/pathways",
+        json=_pathway(trainee, composante, planned_exit_date="2027-06-30"),
+        headers=headers,
+    )
+    assert response.status_code == 201, response.get_json()
+
+
+def test_extending_a_pathway_beyond_the_bdc_end_is_refused_r6(client, setting):
+    org, headers, order, composante, trainee = setting
+    pathway = gen_pathway(trainee, composante)
+    db.session.commit()
+    response = client.patch(
+        f"/api/pathways/{pathway.id}",
+        json={"planned_exit_date": "2027-07-15", "reason": "Prolongation"},
+        headers=headers,
+    )
+    body = assert_error(response, 422, "EXIT_AFTER_BDC_END")
+    assert "15/07/2027" in body["message"]
+    db.session.expire_all()
+    assert db.session.get(Pathway, pathway.id).planned_exit_date == date(2026, 7, 3)
+    assert count(PathwayEvent) == 1  # only "created"
