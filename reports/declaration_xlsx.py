@@ -8,6 +8,7 @@ cell costs openpyxl several times a plain one, and the grid holds most of the ce
 """
 
 import io
+from collections.abc import Sequence
 from datetime import date
 
 from openpyxl import Workbook
@@ -137,7 +138,7 @@ def write_declaration(
     grid: list[dict],
     days: list[date],
     title: str,
-    composantes: list[dict] = (),
+    composantes: Sequence[dict] = (),
 ) -> bytes:
     """``rows``: one per trainee and composante (minutes as integers); ``grid``: per trainee
     and composante, realised minutes per ISO day; ``days``: the month's days in order;
@@ -208,7 +209,7 @@ def write_declaration(
     return buffer.getvalue()
 
 
-def _write_composantes(book, composantes: list[dict], title: str, header_style: dict) -> None:
+def _write_composantes(book, composantes: Sequence[dict], title: str, header_style: dict):
     """A few lines: one per composante, plain cells."""
     sheet = book.create_sheet("Par composante")
     _prepare(sheet, [width for *_, width in COMPOSANTE_COLUMNS], f"{title} — par composante")

@@ -189,7 +189,8 @@ def _absence_minutes(session, org, order, month) -> dict[tuple[int, int], int]:
 def build_declaration(
     session: Session, org: Organisation, order: PurchaseOrder, month: date, progress=None
 ) -> dict:
-    """The month's declaration as plain JSON-able data: ``rows``, ``grid``, ``totals``."""
+    """The month's declaration as plain JSON-able data: ``rows``, ``grid``, ``totals``; the
+    per-composante summary sits in ``totals["composantes"]`` (a snapshot holds these three)."""
     month = clock.first_of_month(month)
     billable = billable_month_hours(session, org, order.id, month)
     checks = cap_checks(session, org, order.id, month)
