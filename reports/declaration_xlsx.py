@@ -8,6 +8,7 @@ cell costs openpyxl several times a plain one, and the grid holds most of the ce
 """
 
 import io
+from collections.abc import Sequence
 from datetime import date
 
 from openpyxl import Workbook
@@ -32,6 +33,8 @@ COLUMNS = [
     ("Prénom", "first_name", "text", 16),
     ("Identifiant", "external_id", "text", 13),
     ("Composante", "composante_code", "text", 13),
+    ("SIRET", "siret", "text", 16),
+    ("Site", "site", "text", 18),
     ("Entrée", "entry_date", "date", 11),
     ("Sortie prévue", "planned_exit_date", "date", 12),
     ("Sortie effective", "effective_exit_date", "date", 12),
@@ -41,13 +44,19 @@ COLUMNS = [
     ("Autoformation (h)", "autoformation_minutes", "hours", 13),
     ("dont hors plafond (h)", "autoformation_over_cap_minutes", "hours", 13),
     ("Regroupement (h)", "regroupement_minutes", "hours", 13),
-    ("Total centre (h)", "centre_minutes", "hours", 12),
     ("Entreprise (h)", "company_minutes", "hours", 12),
     ("Absences (h)", "absence_minutes", "hours", 11),
-    ("Correctifs (h)", "correction_minutes", "hours", 11),
+    ("Corrections (h)", "correction_minutes", "hours", 12),
     ("Alertes", "flags_text", "text", 40),
 ]
 TOTAL_KEYS = [key for _, key, kind, _ in COLUMNS if kind == "hours"]
+# The per-composante summary: each composante's figures and its own checks (R10).
+COMPOSANTE_COLUMNS = [
+    ("Composante", "composante_code", "text", 13),
+    ("Stagiaires", "trainees", "count", 11),
+    *[column for column in COLUMNS if column[2] == "hours"],
+    ("Alertes", "flags_text", "text", 60),
+]
 STATUS_LABELS = {
     "planned": "Prévu",
     "in_training": "En formation",
@@ -124,9 +133,16 @@ def _prepare(sheet, widths: list[int], title: str) -> None:
     sheet.oddFooter.right.text = "Page &P / &N"
 
 
-def write_declaration(rows: list[dict], grid: list[dict], days: list[date], title: str) -> bytes:
+def write_declaration(
+    rows: list[dict],
+    grid: list[dict],
+    days: list[date],
+    title: str,
+    composantes: Sequence[dict] = (),
+) -> bytes:
     """``rows``: one per trainee and composante (minutes as integers); ``grid``: per trainee
-    and composante, realised minutes per ISO day; ``days``: the month's days in order."""
+    and composante, realised minutes per ISO day; ``days``: the month's days in order;
+    ``composantes``: the per-composante summary (figures and R10 flags)."""
     book = Workbook(write_only=True)
     sheet = book.create_sheet("Déclaration")
     _prepare(sheet, [width for *_, width in COLUMNS], title)
@@ -168,6 +184,8 @@ def write_declaration(rows: list[dict], grid: list[dict], days: list[date], titl
         ]
     )
 
+    _write_composantes(book, composantes, title, header_style)
+
     grid_sheet = book.create_sheet("Jour par jour")
     _prepare(grid_sheet, [18, 16, 13] + [6] * len(days) + [9], f"{title} — jour par jour")
     grid_sheet.append(
@@ -191,10 +209,32 @@ def write_declaration(rows: list[dict], grid: list[dict], days: list[date], titl
     return buffer.getvalue()
 
 
+def _write_composantes(book, composantes: Sequence[dict], title: str, header_style: dict):
+    """A few lines: one per composante, plain cells."""
+    sheet = book.create_sheet("Par composante")
+    _prepare(sheet, [width for *_, width in COMPOSANTE_COLUMNS], f"{title} — par composante")
+    sheet.append(
+        [_cell(sheet, header, "text", **header_style) for header, *_ in COMPOSANTE_COLUMNS]
+    )
+    for line in composantes:
+        sheet.append(
+            [
+                _cell(sheet, _value(line, key, kind), kind, fill=_FLAG_FILL)
+                if key == "flags_text" and line.get("flags")
+                else _cell(sheet, _value(line, key, kind), kind)
+                for _, key, kind, _ in COMPOSANTE_COLUMNS
+            ]
+        )
+
+
 def declaration_xlsx(declaration: MonthDeclaration) -> bytes:
     """The file of one frozen version of a month's declaration."""
     period = declaration.period
     title = f"{builder.title(period.purchase_order, period.month)} — version {declaration.version}"
     return write_declaration(
-        declaration.rows, declaration.grid, builder.month_days(period.month), title
+        declaration.rows,
+        declaration.grid,
+        builder.month_days(period.month),
+        title,
+        (declaration.totals or {}).get("composantes", []),
     )

@@ -15,6 +15,7 @@ from attendance.api.common import (
 from attendance.api.french import FrenchSchema
 from attendance.contract.pathways import (
     abandon_pathway,
+    align_prescribed_to_realised,
     create_pathway,
     delete_pathway,
     update_pathway,
@@ -137,6 +138,17 @@ def post_abandon(data, pathway_id):
     """Déclare un abandon : au moins une heure réalisée, puis départ (R9)."""
     pathway = get_owned(db.session, Pathway, pathway_id, g.org, "parcours")
     abandon_pathway(db.session, g.org, pathway, data["exit_date"], data["reason"], g.user)
+    return pathway
+
+
+@blp.post("/<int:pathway_id>/align-prescribed")
+@blp.response(200, PathwayOutSchema)
+@permission_required("contract:write")
+def post_align_prescribed(pathway_id):
+    """Ramène les heures prescrites d'un stagiaire sorti à ses heures réalisées (FAQ 55, R10) :
+    le reste du volume contractualisé redevient disponible."""
+    pathway = get_owned(db.session, Pathway, pathway_id, g.org, "parcours")
+    align_prescribed_to_realised(db.session, g.org, pathway, g.user)
     return pathway
 
 

@@ -1,14 +1,19 @@
 """Operations on pathways (parcours): every write checks R1, R2, R6, R8, R10 and keeps R18's
 dated history."""
 
+from collections import defaultdict
+from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import exists, select
+from sqlalchemy import exists, or_, select
 from sqlalchemy.orm import Session
 
+from attendance import clock
 from attendance.contract import rules
 from attendance.contract.volumes import check_volumes
 from attendance.errors import Conflict, RuleViolation
+from attendance.hours.aggregate import hours_to_date
+from attendance.hours.classes import COMPANY, centre_minutes
 from attendance.models import (
     Composante,
     Correction,
@@ -28,9 +33,20 @@ _DATE_FIELDS = ("entry_date", "planned_exit_date", "effective_exit_date")
 
 
 def _check(session: Session, pathway: Pathway, *, volume_grew: bool) -> None:
-    composante = pathway.composante
-    order = composante.purchase_order
-    dispositif = order.dispositif
+    order = pathway.composante.purchase_order
+    _check_prescribed(pathway)
+    rules.check_entry_date(pathway.entry_date, order.planned_start, order.planned_end)
+    rules.check_planned_exit(pathway.planned_exit_date, order.planned_end)
+    rules.check_pathway_dates(
+        pathway.entry_date, pathway.planned_exit_date, pathway.effective_exit_date
+    )
+    if volume_grew:
+        _check_volume(session, pathway)
+
+
+def _check_prescribed(pathway: Pathway) -> None:
+    """R1 and R2 on the pathway's prescribed hours, with its dispositif's limits."""
+    dispositif = pathway.composante.purchase_order.dispositif
     rules.check_pathway_hours(
         pathway.prescribed_centre_minutes,
         pathway.prescribed_company_minutes,
@@ -38,13 +54,12 @@ def _check(session: Session, pathway: Pathway, *, volume_grew: bool) -> None:
         dispositif.max_company_minutes,
         dispositif.name,
     )
-    rules.check_entry_date(pathway.entry_date, order.planned_start, order.planned_end)
-    rules.check_pathway_dates(
-        pathway.entry_date, pathway.planned_exit_date, pathway.effective_exit_date
-    )
-    if volume_grew:
-        session.flush()
-        check_volumes(session, composante)
+
+
+def _check_volume(session: Session, pathway: Pathway) -> None:
+    """R10 over the BDC, once the pathway's new prescription is flushed."""
+    session.flush()
+    check_volumes(session, pathway.composante)
 
 
 def refresh_opening_date(session: Session, order: PurchaseOrder) -> None:
@@ -242,3 +257,118 @@ def abandon_pathway(
     _record(session, pathway, "abandon", changes, actor, reason)
     session.flush()
     return pathway
+
+
+def has_left(pathway: Pathway, today: date) -> bool:
+    """A trainee has left a pathway once it is an abandon or completed, or its effective exit
+    date has come: only then are their realised hours final."""
+    if pathway.status in ("abandon", "completed"):
+        return True
+    return pathway.effective_exit_date is not None and pathway.effective_exit_date <= today
+
+
+def _realised(session: Session, org: Organisation, purchase_order_id: int, trainee_id=None):
+    """Realised centre and company minutes per (trainee, composante), from the BDC's first
+    month through the later of its planned end and today: every hour recorded so far."""
+    order = get_owned(session, PurchaseOrder, purchase_order_id, org, "bon de commande")
+    through = clock.first_of_month(max(order.planned_end, clock.today()))
+    by_class: dict[tuple[int, int], dict[str, int]] = defaultdict(lambda: defaultdict(int))
+    for row in hours_to_date(session, org, order.id, through, trainee_id=trainee_id):
+        by_class[(row.trainee_id, row.composante_id)][row.hour_class] += row.minutes
+    return {
+        pair: (centre_minutes(classes), classes.get(COMPANY, 0))
+        for pair, classes in by_class.items()
+    }
+
+
+def align_prescribed_to_realised(
+    session: Session, org: Organisation, pathway: Pathway, actor: User | None = None
+) -> Pathway:
+    """FAQ 55, the Region's remedy for R10: a departed trainee's prescribed hours come down to
+    the hours they realised, which frees the rest of the contracted volume for others.
+
+    Logged in the pathway's history (R18). No validated month is touched: a month's frozen
+    declaration holds realised hours, not prescribed ones. Should realised hours exceed the
+    prescription, the rise goes through the same checks as an edit (R1, R2, R10)."""
+    if not has_left(pathway, clock.today()):
+        raise RuleViolation(
+            "PATHWAY_NOT_LEFT",
+            f"{pathway.trainee.display_name} n'est pas sorti(e) de la composante "
+            f"{pathway.composante.code} : ses heures prescrites ne se ramènent aux heures "
+            "réalisées qu'après un abandon ou la sortie effective.",
+            {"pathway_id": pathway.id},
+        )
+    realised = _realised(
+        session, org, pathway.composante.purchase_order_id, trainee_id=pathway.trainee_id
+    )
+    centre, company = realised.get((pathway.trainee_id, pathway.composante_id), (0, 0))
+    target = {"prescribed_centre_minutes": centre, "prescribed_company_minutes": company}
+    changes = {
+        key: {"from": getattr(pathway, key), "to": value}
+        for key, value in target.items()
+        if getattr(pathway, key) != value
+    }
+    if not changes:
+        return pathway
+    grew = any(change["to"] > change["from"] for change in changes.values())
+    for key, value in target.items():
+        setattr(pathway, key, value)
+    _check_prescribed(pathway)
+    if grew:
+        _check_volume(session, pathway)
+    _record(
+        session,
+        pathway,
+        "prescribed_aligned",
+        changes,
+        actor,
+        "Heures prescrites ramenées aux heures réalisées (FAQ 55)",
+    )
+    session.flush()
+    return pathway
+
+
+@dataclass(frozen=True)
+class AlignCandidate:
+    """A departed trainee whose prescribed hours differ from the realised ones."""
+
+    pathway_id: int
+    trainee_name: str
+    composante_code: str
+    prescribed_centre_minutes: int
+    prescribed_company_minutes: int
+    realised_centre_minutes: int
+    realised_company_minutes: int
+
+
+def pathways_to_align(
+    session: Session, org: Organisation, purchase_order_id: int
+) -> list[AlignCandidate]:
+    """The BDC's departed trainees whose prescribed hours are not their realised ones: what
+    FAQ 55's remedy would change, for the page that offers it."""
+    realised = _realised(session, org, purchase_order_id)
+    today = clock.today()
+    found = []
+    for pathway, trainee, composante in session.execute(
+        select(Pathway, Trainee, Composante)
+        .join(Trainee, Trainee.id == Pathway.trainee_id)
+        .join(Composante, Composante.id == Pathway.composante_id)
+        .where(
+            Pathway.organisation_id == org.id,
+            Composante.purchase_order_id == purchase_order_id,
+            or_(
+                Pathway.status.in_(("abandon", "completed")),
+                Pathway.effective_exit_date <= today,
+            ),
+        )
+        .order_by(Trainee.last_name, Trainee.first_name, Composante.code)
+    ):
+        centre, company = realised.get((trainee.id, composante.id), (0, 0))
+        prescribed = (pathway.prescribed_centre_minutes, pathway.prescribed_company_minutes)
+        if prescribed != (centre, company) and has_left(pathway, today):
+            found.append(
+                AlignCandidate(
+                    pathway.id, trainee.display_name, composante.code, *prescribed, centre, company
+                )
+            )
+    return found

@@ -73,6 +73,19 @@ def check_entry_date(entry: date, planned_start: date, planned_end: date) -> Non
         )
 
 
+def check_planned_exit(planned_exit: date, planned_end: date) -> None:
+    """R6 (CCTP §3.1.2): the year after the BDC's start only finishes pathways, and they end
+    by the BDC's planned end; a later planned exit would leave hours the BDC cannot pay."""
+    if planned_exit > planned_end:
+        raise RuleViolation(
+            "EXIT_AFTER_BDC_END",
+            f"La sortie prévue du {planned_exit:%d/%m/%Y} est postérieure à la fin prévue du bon "
+            f"de commande, le {planned_end:%d/%m/%Y} : les parcours se terminent avant cette "
+            "date. Avancez la sortie prévue.",
+            {"planned_exit_date": planned_exit.isoformat(), "planned_end": planned_end.isoformat()},
+        )
+
+
 def check_pathway_dates(entry: date, planned_exit: date, effective_exit: date | None) -> None:
     if planned_exit < entry:
         raise RuleViolation(

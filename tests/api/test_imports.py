@@ -76,7 +76,9 @@ GOOD_ROWS = [
 ]
 
 
-def _row(last, first, *, boe="non", aah="non", composante="BUR", centre="150") -> list[str]:
+def _row(
+    last, first, *, boe="non", aah="non", composante="BUR", centre="150", exit="03/07/2026"
+) -> list[str]:
     """One pathway of BDC-2026-7 entering on 2 March, in the template's column order."""
     return [
         last,
@@ -90,7 +92,7 @@ def _row(last, first, *, boe="non", aah="non", composante="BUR", centre="150") -
         "BDC-2026-7",
         composante,
         "02/03/2026",
-        "03/07/2026",
+        exit,
         centre,
         "0",
     ]
@@ -198,3 +200,12 @@ def test_the_content_decides_the_format_not_the_file_name(client, setting):
     binary = _upload(client, setting, b"\x89PNG\r\n\x1a\n\x00\x00", "liste.csv")
     assert binary.get_json()["code"] == "IMPORT_UNREADABLE"
     assert count(Pathway) == 3  # only the first upload
+
+
+def test_a_row_ending_after_the_bdc_end_rejects_the_file_r6(client, setting):
+    rows = [_row("A", "Un"), _row("B", "Deux", exit="01/07/2027")]
+    body = assert_error(_upload(client, setting, _csv(rows), "l.csv"), 422, "IMPORT_REJECTED")
+    [error] = body["details"]["errors"]
+    assert (error["line"], error["code"]) == (3, "EXIT_AFTER_BDC_END")
+    assert "01/07/2027" in error["message"] and "30/06/2027" in error["message"]
+    assert count(Pathway) == 0

@@ -347,3 +347,87 @@ def test_entry_date_before_the_bdc_start_is_refused(client, setting):
     )
     assert_error(response, 422, "ENTRY_OUTSIDE_BDC")
     assert order.planned_start == date(2026, 1, 5)
+
+
+def test_planned_exit_after_the_bdc_end_is_refused_on_create_r6(client, setting):
+    org, headers, order, composante, trainee = setting
+    response = client.post(
+        "/api/pathways",
+        json=_pathway(trainee, composante, planned_exit_date="2027-07-01"),
+        headers=headers,
+    )
+    body = assert_error(response, 422, "EXIT_AFTER_BDC_END")
+    assert "01/07/2027" in body["message"] and "30/06/2027" in body["message"]
+    assert count(Pathway) == 0 and count(PathwayEvent) == 0
+    response = client.post(
+        "/api/pathways",
+        json=_pathway(trainee, composante, planned_exit_date="2027-06-30"),
+        headers=headers,
+    )
+    assert response.status_code == 201, response.get_json()
+
+
+def test_extending_a_pathway_beyond_the_bdc_end_is_refused_r6(client, setting):
+    org, headers, order, composante, trainee = setting
+    pathway = gen_pathway(trainee, composante)
+    db.session.commit()
+    response = client.patch(
+        f"/api/pathways/{pathway.id}",
+        json={"planned_exit_date": "2027-07-15", "reason": "Prolongation"},
+        headers=headers,
+    )
+    body = assert_error(response, 422, "EXIT_AFTER_BDC_END")
+    assert "15/07/2027" in body["message"]
+    db.session.expire_all()
+    assert db.session.get(Pathway, pathway.id).planned_exit_date == date(2026, 7, 3)
+    assert count(PathwayEvent) == 1  # only "created"
+
+
+def test_a_departed_trainee_s_prescribed_hours_come_down_to_the_realised_ones_faq55(
+    client, setting
+):
+    org, headers, order, composante, trainee = setting
+    pathway = gen_pathway(trainee, composante, prescribed_company_minutes=35 * 60)
+    gen_pathway(gen_trainee(org), composante, prescribed_company_minutes=0)
+    latecomer = gen_trainee(org)
+    gen_emargement(gen_slot(composante), trainee, late_minutes=15)  # 210 - 15 = 195 min
+    company = gen_slot(
+        composante, kind="company", trainee_id=trainee.id, company_name="Garage Dupont"
+    )  # 210 min
+    gen_emargement(company, trainee)
+    db.session.commit()
+    url = f"/api/pathways/{pathway.id}/align-prescribed"
+    # Still in training: the remedy is for trainees who left.
+    assert_error(client.post(url, headers=headers), 422, "PATHWAY_NOT_LEFT")
+    # 150 h + 150 h prescribed of 400 h: 101 h more do not fit (R10).
+    late = _pathway(latecomer, composante, prescribed_centre_hours=101, prescribed_company_hours=0)
+    assert_error(
+        client.post("/api/pathways", json=late, headers=headers),
+        422,
+        "R10_CONTRACTED_VOLUME_EXCEEDED",
+    )
+    client.post(
+        f"/api/pathways/{pathway.id}/abandon",
+        json={"exit_date": "2026-03-20", "reason": "A trouvé un emploi"},
+        headers=headers,
+    )
+
+    response = client.post(url, headers=headers)
+    assert response.status_code == 200, response.get_json()
+    assert response.get_json()["prescribed_centre_hours"] == 3.25
+    db.session.expire_all()
+    stored = db.session.get(Pathway, pathway.id)
+    assert (stored.prescribed_centre_minutes, stored.prescribed_company_minutes) == (195, 210)
+    history = client.get(f"/api/pathways/{pathway.id}/history", headers=headers).get_json()
+    assert history[-1]["kind"] == "prescribed_aligned"
+    assert history[-1]["changes"] == {
+        "prescribed_centre_minutes": {"from": 150 * 60, "to": 195},
+        "prescribed_company_minutes": {"from": 35 * 60, "to": 210},
+    }
+    # The freed hours take the latecomer: 150 h + 3,25 h + 101 h ≤ 400 h.
+    response = client.post("/api/pathways", json=late, headers=headers)
+    assert response.status_code == 201, response.get_json()
+    # Nothing left to align: no new history line.
+    assert client.post(url, headers=headers).status_code == 200
+    again = client.get(f"/api/pathways/{pathway.id}/history", headers=headers).get_json()
+    assert again == history

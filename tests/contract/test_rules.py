@@ -62,3 +62,11 @@ def test_bdc_over_its_total_volume_is_refused_r10():
     assert caught.value.code == "R10_CONTRACTED_VOLUME_EXCEEDED"
     assert "supérieur au volume contractualisé pour cette composante" in caught.value.message
     assert caught.value.details["bdc_prescribed_minutes"] == 210
+
+
+def test_planned_exit_on_the_bdc_end_is_accepted_and_one_day_later_refused_r6():
+    rules.check_planned_exit(date(2027, 6, 30), date(2027, 6, 30))
+    with pytest.raises(RuleViolation) as caught:
+        rules.check_planned_exit(date(2027, 7, 1), date(2027, 6, 30))
+    assert caught.value.code == "EXIT_AFTER_BDC_END"
+    assert "01/07/2027" in caught.value.message and "30/06/2027" in caught.value.message
