@@ -43,6 +43,7 @@ def _line_details(line: Line) -> dict:
         "realised_by_class": line.realised_by_class,
         "quantity_before_volume": line.quantity_before_volume,
         "group_slots": line.group_slots,
+        "corrected_minutes": line.corrected_minutes,
         "not_billed": [asdict(item) for item in line.not_billed],
         "cumulative_billable_minutes": line.cumulative_billable_minutes,
         "cumulative_amount": str(line.cumulative_amount),

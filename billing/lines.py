@@ -61,6 +61,7 @@ class Line:
     group_slots: int = 0
     cumulative_billable_minutes: int = 0
     cumulative_amount: Decimal = pricing.ZERO
+    corrected_minutes: int = 0  # R12: part of the realised minutes from corrections
 
     @property
     def realised_minutes(self) -> int:
@@ -167,6 +168,7 @@ def month_statement(
                 amount=pricing.line_amount(c.billable, c.unit_price),
                 not_billed=list(c.not_billed),
                 group_slots=c.group_slots,
+                corrected_minutes=c.corrected_minutes,
                 cumulative_billable_minutes=sum(q for q, _ in done),
                 cumulative_amount=pricing.total_of(
                     pricing.line_amount(q, price) for q, price in done

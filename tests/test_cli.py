@@ -2,9 +2,24 @@
 
 from sqlalchemy import func, select
 
+from attendance import clock
 from attendance.contract.importer import TEMPLATE_HEADERS
 from attendance.extensions import db
-from attendance.models import Emargement, Organisation, Pathway, Slot, Trainee, User
+from attendance.models import (
+    Emargement,
+    Invitation,
+    Invoice,
+    MonthPeriod,
+    Organisation,
+    Pathway,
+    PurchaseOrder,
+    Slot,
+    Trainee,
+    User,
+)
+from attendance.models.types import utcnow
+from attendance.months.declaration import blockers
+from billing.lines import month_statement
 from tests.factories import gen_composante, gen_org, gen_purchase_order
 
 
@@ -30,6 +45,46 @@ def test_demo_loads_a_realistic_organisation_once(runner, app):
     again = runner.invoke(args=["demo"])
     assert again.exit_code == 0 and "déjà présent" in again.output
     assert _count(Trainee) == 12
+
+
+def test_demo_tells_the_story_from_a_phone_to_an_invoice(runner, app):
+    """Past months validated and invoiced; the last one ready, its autoformation beyond the
+    cap shown « non facturé » and no blocker; a slot open now and nobody signed today; one
+    pending invitation."""
+    assert runner.invoke(args=["demo"]).exit_code == 0
+    org = db.session.scalars(select(Organisation)).one()
+    order = db.session.scalars(select(PurchaseOrder)).one()
+    current = clock.first_of_month(clock.today())
+    ready = clock.previous_month(current)
+    older = [clock.previous_month(ready), clock.previous_month(clock.previous_month(ready))]
+    invoiced = {i.month for i in db.session.scalars(select(Invoice))}
+    assert invoiced == set(older)
+    states = dict(db.session.execute(select(MonthPeriod.month, MonthPeriod.state)).all())
+    assert all(states[m] == "validated" for m in older) and ready not in states
+
+    assert blockers(db.session, org, order, ready) == []
+    statement = month_statement(db.session, org, order.id, ready, preview=True)
+    capped = [
+        n for line in statement.lines for n in line.not_billed if n.code == "autoformation_cap"
+    ]
+    assert capped and all("non facturées" in n.reason for n in capped)
+
+    now = utcnow()
+    assert (
+        db.session.scalar(select(func.count()).where(Slot.starts_at <= now, Slot.ends_at > now))
+        >= 1
+    )
+    today = [
+        slot.id
+        for slot in db.session.scalars(select(Slot))
+        if clock.local_day(slot.starts_at) == clock.today()
+    ]
+    assert today
+    assert not db.session.scalar(
+        select(func.count()).select_from(Emargement).where(Emargement.slot_id.in_(today))
+    )
+    pending = db.session.scalars(select(Invitation).where(Invitation.used_at.is_(None))).all()
+    assert len(pending) == 1
 
 
 def test_demo_accounts_can_log_in(runner, client, app):

@@ -7,6 +7,7 @@ from attendance.cli.common import SIRET_OPTION, fail, organisation, purchase_ord
 from attendance.clock import parse_month
 from attendance.errors import DomainError
 from attendance.extensions import db
+from attendance.french import hours_fr as hours
 from attendance.months import operations
 from attendance.months.lock import month_label
 
@@ -54,7 +55,16 @@ def sync_command(bdc, month_text, email, siret):
     click.echo(
         f"{month_label(month).capitalize()} synchronisé : version {declaration.version}, "
         f"{declaration.totals['trainees']} stagiaire(s), "
-        f"{declaration.totals['centre_minutes'] / 60:.2f} h centre."
+        + " ; ".join(
+            f"{label} {hours(declaration.totals[key])}"
+            for key, label in (
+                ("presentiel_minutes", "présentiel"),
+                ("fad_minutes", "FAD"),
+                ("autoformation_minutes", "autoformation"),
+                ("company_minutes", "entreprise"),
+            )
+        )
+        + "."
     )
 
 

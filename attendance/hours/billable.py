@@ -77,6 +77,7 @@ class ComposanteMonth:
     billable: int
     group_slots: int = 0
     not_billed: list[NotBilled] = field(default_factory=list)
+    corrected_minutes: int = 0  # R12: realised minutes no trainee signed for
 
 
 @dataclass
@@ -276,8 +277,10 @@ def _compute_month(
 
     realised: dict[int, dict[str, int]] = {cid: dict.fromkeys(HOUR_CLASSES, 0) for cid in by_id}
     quantity = dict.fromkeys(by_id, 0)
+    corrected = dict.fromkeys(by_id, 0)
     for row in billable_rows:
         realised[row.composante_id][row.hour_class] += row.minutes
+        corrected[row.composante_id] += row.corrected_minutes
         if row.composante_id not in group and row.hour_class != COMPANY:
             quantity[row.composante_id] += row.billable_minutes
     slots = {}
@@ -327,6 +330,7 @@ def _compute_month(
                 billable=billable[cid],
                 group_slots=slots.get(cid, 0),
                 not_billed=items,
+                corrected_minutes=corrected[cid],
             )
         )
 

@@ -19,7 +19,7 @@ from tests.factories import (
     gen_trainee,
     half_day,
     presentiel_march,
-    set_month_state,
+    synchronise_month,
     validate_month,
 )
 
@@ -180,7 +180,7 @@ def test_cumulative_figures_count_validated_months_only(app):
     org, order, c1, c2, trainees = two_composantes()
     gen_emargement(half_day(c2, date(2026, 3, 3)), trainees[0])
     gen_emargement(half_day(c2, date(2026, 4, 7)), trainees[0])
-    set_month_state(order, MARCH, "synchronised")
+    synchronise_month(order, MARCH)
     validate_month(order, APRIL)
     statement = month_statement(db.session, org, order.id, APRIL)
     assert statement.cumulative_months == [APRIL]

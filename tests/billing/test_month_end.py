@@ -5,9 +5,11 @@ Every month is validated through the API as billing staff do (synchronise, valid
 invoiced through the API; every figure is computed by hand in the docstring.
 """
 
+import io
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
+from pypdf import PdfReader
 from sqlalchemy import select
 
 from attendance.extensions import db
@@ -257,3 +259,28 @@ def test_a_price_or_volume_changed_after_validation_applies_from_the_next_month(
     ).get_json()
     (april_line,) = preview["lines"]
     assert (april_line["unit_price"], april_line["amount"]) == ("20.00", "10.00")
+
+
+def test_the_invoice_annex_shows_hours_no_trainee_signed_as_corrections(client, app):
+    """Two trainees on one 3 h 30 slot: one signs by QR, the trainer marks the other
+    present. The invoice bills 7 h and its annex shows « dont corrections » 3,50 h."""
+    org = gen_org()
+    trainer, headers = _staff(org)
+    order = gen_purchase_order(org)
+    composante = gen_composante(order, code="CORR", contracted_company_minutes=0)
+    signed, marked = gen_trainee(org), gen_trainee(org)
+    for trainee in (signed, marked):
+        gen_pathway(trainee, composante, prescribed_company_minutes=0)
+    (slot,) = _slots(composante, trainer, date(2026, 3, 2), 1, 210)
+    gen_emargement(slot, signed)
+    gen_emargement(slot, marked, method="trainer", signed_at=None)
+    _trainer_validates(order, trainer)
+
+    invoice = _close_and_invoice(client, headers, order, MARCH)
+    (line,) = invoice["lines"]
+    assert line["billable_hours"] == 7
+    pdf = client.get(f"/api/billing/invoices/{invoice['id']}/pdf", headers=headers)
+    text = "".join(page.extract_text() for page in PdfReader(io.BytesIO(pdf.data)).pages)
+    annex = text[text.index("Annexe") :]
+    assert "dont corrections" in annex
+    assert "3,50" in annex.split("dont corrections")[1]

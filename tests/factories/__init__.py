@@ -28,7 +28,7 @@ from tests.factories.months import (
     MARCH,
     MonthSetting,
     month_setting,
-    set_month_state,
+    synchronise_month,
     validate_month,
 )
 from tests.factories.privacy import MARCH_2018, Archive, make_archive
@@ -78,9 +78,9 @@ __all__ = [
     "month_setting",
     "order_with",
     "presentiel_march",
-    "set_month_state",
     "signature_data_url",
     "signature_png",
+    "synchronise_month",
     "tiny_png",
     "token_for",
     "validate_month",

@@ -25,13 +25,14 @@ MARCH = date(2026, 3, 1)
 APRIL = date(2026, 4, 1)
 
 
-def validate_month(order, month: date = MARCH, user=None) -> MonthPeriod:
-    """Walk ``order``'s ``month`` through the cycle as billing staff do: the trainer (here an
+def validate_month(order, month: date = MARCH, user=None, trainer=None) -> MonthPeriod:
+    """Walk ``order``'s ``month`` through the cycle as users do: ``trainer`` (by default an
     administrator) validates every slot still open — trainees who did not sign are recorded
-    absent — then the month is synchronised and validated by the months service, which
-    freezes its billing figures."""
+    absent — then ``user`` (by default that administrator) synchronises and validates the
+    month through the months service, which freezes its billing figures."""
     org = db.session.get(Organisation, order.organisation_id)
     user = user or gen_user(org, "admin")
+    trainer = trainer or (user if user.role in ("admin", "trainer") else gen_user(org, "admin"))
     win = clock.window(month)
     slots = db.session.scalars(
         select(Slot)
@@ -44,29 +45,21 @@ def validate_month(order, month: date = MARCH, user=None) -> MonthPeriod:
         .order_by(Slot.starts_at)
     ).all()
     for slot in slots:
-        roster.validate_slot(db.session, slot, user, signature_data_url())
+        roster.validate_slot(db.session, slot, trainer, signature_data_url())
     operations.synchronise(db.session, org, order.id, month, user)
     period = operations.validate(db.session, org, order.id, month, user)
     db.session.commit()
     return period
 
 
-def set_month_state(order, month: date = MARCH, state: str = "validated") -> MonthPeriod:
-    """Put ``order``'s ``month`` in ``state`` directly, without walking the cycle (for
-    month-state edge cases only; billing tests use ``validate_month``)."""
-    period = db.session.scalar(
-        select(MonthPeriod).where(
-            MonthPeriod.purchase_order_id == order.id, MonthPeriod.month == month
-        )
+def synchronise_month(order, month: date = MARCH, user=None):
+    """Synchronise ``order``'s ``month`` through the months service, as billing staff do."""
+    org = db.session.get(Organisation, order.organisation_id)
+    declaration = operations.synchronise(
+        db.session, org, order.id, month, user or gen_user(org, "billing")
     )
-    if period is None:
-        period = MonthPeriod(
-            organisation_id=order.organisation_id, purchase_order_id=order.id, month=month
-        )
-        db.session.add(period)
-    period.state = state
-    db.session.flush()
-    return period
+    db.session.commit()
+    return declaration
 
 
 @dataclass

@@ -8,7 +8,6 @@ from datetime import UTC, date, datetime, timedelta
 
 from attendance.extensions import db
 from attendance.models import Device, Invitation, KioskCredential, Organisation, Trainee, User
-from attendance.months.operations import synchronise
 from attendance.signing import roster
 from attendance.signing.common import record_signin
 from billing.invoices import issue_invoice
@@ -22,7 +21,7 @@ from tests.factories.contract import (
     gen_trainee,
 )
 from tests.factories.images import signature_data_url, signature_png
-from tests.factories.months import set_month_state
+from tests.factories.months import validate_month
 
 MARCH_2018 = date(2018, 3, 1)
 
@@ -106,10 +105,10 @@ def _old_device_and_kiosk(org, trainee) -> None:
     db.session.commit()
 
 
-def _declare_and_invoice(org, billing, order) -> None:
-    """March 2018 synchronised, validated and invoiced on 3 April 2018."""
-    synchronise(db.session, org, order.id, MARCH_2018, billing)
-    set_month_state(order, MARCH_2018)
+def _declare_and_invoice(org, billing, trainer, order) -> None:
+    """March 2018: the trainer validates its slots, billing staff synchronise and validate
+    it, and invoice it on 3 April 2018."""
+    validate_month(order, MARCH_2018, billing, trainer)
     db.session.commit()
     run_with_retries(
         db.session,
@@ -169,7 +168,7 @@ def make_archive(n_old: int = 3) -> Archive:
     roster.validate_slot(db.session, slots[0], trainer, signature_data_url())
     for slot in slots[1:]:
         _sign(slot, old[-1], minutes_after=20)  # late
-    _declare_and_invoice(org, billing, order)
+    _declare_and_invoice(org, billing, trainer, order)
     archive = Archive(org, billing, order.id, old)
     archive.kept = _kept_trainees(org)
     return archive

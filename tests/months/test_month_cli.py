@@ -10,7 +10,10 @@ def test_sync_then_validate_from_the_command_line(runner, app):
     billing = db.session.scalars(db.select(type(setting.trainer)).filter_by(role="billing")).one()
     result = runner.invoke(args=["month", "sync", "--bdc", "BDC-2026-42", "--month", "2026-03"])
     assert result.exit_code == 0, result.output
-    assert "Mars 2026 synchronisé : version 1, 2 stagiaire(s), 10.33 h centre." in result.output
+    assert (
+        "Mars 2026 synchronisé : version 1, 2 stagiaire(s), présentiel 10,33 h ; FAD 0,00 h ; "
+        "autoformation 0,00 h ; entreprise 0,00 h." in result.output
+    )
     result = runner.invoke(
         args=[
             "month",

@@ -44,8 +44,8 @@ def test_a_trainee_marked_present_by_the_trainer_is_declared_as_a_correction(cli
     sheet = load_workbook(io.BytesIO(xlsx.data))["Déclaration"]
     header = [cell.value for cell in sheet[1]]
     rows = {r[0]: r for r in sheet.iter_rows(min_row=2, values_only=True)}
-    assert rows["Petit"][header.index("Correctifs (h)")] == 3.5
-    assert rows["Martin"][header.index("Correctifs (h)")] in (0, None)
+    assert rows["Petit"][header.index("Corrections (h)")] == 3.5
+    assert rows["Martin"][header.index("Corrections (h)")] in (0, None)
 
 
 def test_a_change_after_validation_is_declared_as_a_correction(client, app):

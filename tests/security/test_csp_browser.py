@@ -5,7 +5,7 @@ import pytest
 
 from attendance.extensions import db
 from attendance.signing.signins import issue_slot_qr
-from tests.factories import PASSWORD, gen_user, make_room, presentiel_march, set_month_state
+from tests.factories import PASSWORD, gen_user, make_room, presentiel_march, synchronise_month
 
 
 def _violations(page) -> list[str]:
@@ -43,7 +43,7 @@ def test_a_csp_violation_on_a_page_is_detected(live_server, page, app):
 @pytest.mark.browser
 def test_the_main_pages_pass_the_content_security_policy(live_server, page, app):
     org, order = presentiel_march()
-    set_month_state(order, state="synchronised")
+    synchronise_month(order)
     billing = gen_user(org, "billing")
     room = make_room(n_trainees=2)
     trainer = room.trainer

@@ -92,6 +92,8 @@ def test_another_organisations_bdc_and_invoice_are_not_found(client, app):
 
 @pytest.mark.browser
 def test_billing_staff_issue_an_invoice_in_a_real_browser(live_server, page, app):
+    questions = []
+    page.on("dialog", lambda dialog: (questions.append(dialog.message), dialog.accept()))
     org, order = presentiel_march()
     user = gen_user(org, "billing")
     db.session.commit()
@@ -113,6 +115,7 @@ def test_billing_staff_issue_an_invoice_in_a_real_browser(live_server, page, app
     assert page.locator("#preview").count() == 0
     page.get_by_role("button", name="Émettre la facture").click()
     page.wait_for_selector("#issued")
+    assert "Une facture émise ne change plus" in questions[-1]
     assert "FA-2026-0001" in page.locator("#issued").inner_text()
     assert page.locator("#invoice-number").inner_text() == "FA-2026-0001"
     with page.expect_download() as download:

@@ -20,6 +20,8 @@ def _login(page, live_server, email):
 
 @pytest.mark.browser
 def test_billing_staff_synchronise_validate_and_download_a_month(live_server, page, app):
+    questions = []
+    page.on("dialog", lambda dialog: (questions.append(dialog.message), dialog.accept()))
     setting = month_setting()
     email = db.session.scalars(db.select(User.email).filter_by(role="billing")).one()
     _login(page, live_server, email)
@@ -43,6 +45,7 @@ def test_billing_staff_synchronise_validate_and_download_a_month(live_server, pa
 
     page.get_by_role("button", name="Valider le mois").click()
     assert page.locator("[data-state]").inner_text() == "Validé"
+    assert "verrouillé" in questions[-1]
     assert page.get_by_role("button", name="Synchroniser de nouveau").count() == 0
     page.get_by_role("link", name="← Tous les mois du BDC").click()
     badge = page.get_by_role("row", name="Mars 2026").locator(".badge")
@@ -53,6 +56,8 @@ def test_billing_staff_synchronise_validate_and_download_a_month(live_server, pa
 
 @pytest.mark.browser
 def test_blockers_are_shown_before_validation(live_server, page, app):
+    questions = []
+    page.on("dialog", lambda dialog: (questions.append(dialog.message), dialog.accept()))
     setting = month_setting()
     setting.slots[1].validated_at = None
     db.session.commit()
