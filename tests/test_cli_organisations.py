@@ -63,7 +63,7 @@ def test_month_sync_and_validate_act_on_the_named_organisation_only(runner, two_
     result = _cli(runner, "month", "sync", "--bdc", BDC, "--month", "2026-03", *siret)
     assert result.exit_code == 0, result.output
     # B has one slot of 210 minutes for two trainees: 7.00 h, where A would show 10.33 h.
-    assert "2 stagiaire(s), 7.00 h centre" in result.output
+    assert "2 stagiaire(s), présentiel 7,00 h" in result.output
     assert _periods(a.org) == [] and _periods(b.org) == ["synchronised"]
 
     refused = _cli(
