@@ -18,6 +18,7 @@ from attendance.models.invoice import BILLING_UNITS_FR
 from attendance.months.lock import month_label
 from billing import pricing
 from billing.lines import Line, Statement
+from reports.spreadsheet import csv_text, header_footer_text, xlsx_text
 
 HEADERS = [
     "Bon de commande",
@@ -64,6 +65,9 @@ def _status(statement: Statement) -> str:
 
 
 def _french(value) -> str:
+    """A CSV field: numbers with a decimal comma, text made inert (reports.spreadsheet)."""
+    if isinstance(value, str):
+        return csv_text(value)
     if isinstance(value, Decimal):
         text = format(value, "f")
         if "." in text and len(text.split(".")[1]) < 2:
@@ -80,10 +84,12 @@ def lines_csv(statement: Statement) -> bytes:
         writer.writerow([_french(value) for value in _row(statement, line)])
     total = [""] * len(HEADERS)
     total[0], total[3] = statement.order.number, f"Total HT — {_status(statement)}"
-    total[HEADERS.index("Montant HT (€)")] = _french(statement.total_excl_vat)
-    total[HEADERS.index("Cumul montant HT (€)")] = _french(statement.cumulative_total)
-    writer.writerow(total)
-    writer.writerow([statement.order.number, "", "", statement.rounding_note])
+    total[HEADERS.index("Montant HT (€)")] = statement.total_excl_vat
+    total[HEADERS.index("Cumul montant HT (€)")] = statement.cumulative_total
+    writer.writerow([_french(value) for value in total])
+    writer.writerow(
+        [_french(value) for value in (statement.order.number, "", "", statement.rounding_note)]
+    )
     return ("\ufeff" + buffer.getvalue()).encode("utf-8")
 
 
@@ -98,7 +104,7 @@ def lines_xlsx(statement: Statement) -> bytes:
         f"Lignes de facturation — {statement.order.number} — {month_label(statement.month)} "
         f"— {_status(statement)}"
     )
-    sheet.append([title])
+    sheet.append([xlsx_text(sheet, title)])
     sheet["A1"].font = Font(bold=True, size=13, color="B00020" if statement.preview else "000000")
     sheet.append([statement.rounding_note])
     sheet.append([])
@@ -110,7 +116,9 @@ def lines_xlsx(statement: Statement) -> bytes:
         cell.alignment = Alignment(wrap_text=True, vertical="top")
         cell.border = Border(bottom=THIN)
     for line in statement.lines:
-        sheet.append(_row(statement, line))
+        sheet.append(
+            [xlsx_text(sheet, v) if isinstance(v, str) else v for v in _row(statement, line)]
+        )
     sheet.append(
         ["Total HT", "", "", "", "", *[""] * len(HOUR_CLASSES), "", "", "", None, "", None, ""]
     )
@@ -144,7 +152,7 @@ def lines_xlsx(statement: Statement) -> bytes:
     sheet.page_setup.fitToHeight = 0
     sheet.sheet_properties.pageSetUpPr.fitToPage = True
     sheet.oddFooter.center.text = "Page &P / &N"
-    sheet.oddHeader.left.text = title
+    sheet.oddHeader.left.text = header_footer_text(title)
     out = io.BytesIO()
     book.save(out)
     return out.getvalue()

@@ -19,6 +19,7 @@ from openpyxl.utils import get_column_letter
 
 from attendance.models import MonthDeclaration
 from attendance.months import declaration as builder
+from reports.spreadsheet import header_footer_text, text_into, xlsx_text
 
 HOURS_FORMAT = "0.00"
 DATE_FORMAT = "DD/MM/YYYY"
@@ -103,7 +104,12 @@ def _format(cell, kind: str, font=None, fill=None):
 
 
 def _cell(sheet, value, kind: str, font=None, fill=None):
-    return _format(WriteOnlyCell(sheet, value=value), kind, font, fill)
+    cell = WriteOnlyCell(sheet)
+    if kind == "text" and value is not None:
+        text_into(cell, value)
+    else:
+        cell.value = value
+    return _format(cell, kind, font, fill)
 
 
 def _value(row: dict, key: str, kind: str):
@@ -129,7 +135,7 @@ def _prepare(sheet, widths: list[int], title: str) -> None:
     sheet.page_setup.fitToWidth = 1
     sheet.page_setup.fitToHeight = 0
     sheet.sheet_properties.pageSetUpPr.fitToPage = True
-    sheet.oddHeader.center.text = title
+    sheet.oddHeader.center.text = header_footer_text(title)
     sheet.oddFooter.right.text = "Page &P / &N"
 
 
@@ -155,18 +161,20 @@ def write_declaration(
         _reused(sheet, kind) if kind in ("hours", "date") else None for _, _, kind, _ in COLUMNS
     ]
     flagged = _reused(sheet, "text", fill=_FLAG_FILL)
-    flags_index = len(COLUMNS) - 1
     for row in rows:
         values = []
         for (_, key, kind, _), template in zip(COLUMNS, templates, strict=True):
             value = _value(row, key, kind)
-            if template is not None and value is not None:
+            if value is None:
+                pass
+            elif template is not None:
                 template.value = value
                 value = template
+            elif key == "flags_text":
+                value = text_into(flagged, value)
+            else:
+                value = xlsx_text(sheet, value)
             values.append(value)
-        if values[flags_index]:
-            flagged.value = values[flags_index]
-            values[flags_index] = flagged
         sheet.append(values)
         for key in TOTAL_KEYS:
             totals[key] += row.get(key) or 0
@@ -197,7 +205,10 @@ def write_declaration(
     total_cell = _reused(grid_sheet, "hours", font=_TOTAL_FONT)
     for line in grid:
         per_day = line.get("days", {})
-        values = [line.get("last_name"), line.get("first_name"), line.get("composante_code")]
+        values = [
+            xlsx_text(grid_sheet, line.get(key))
+            for key in ("last_name", "first_name", "composante_code")
+        ]
         for key in keys:
             minutes = per_day.get(key)
             values.append(round(minutes / 60, 2) if minutes else None)
