@@ -69,7 +69,10 @@ def create_app(test_config: dict | None = None) -> Flask:
     from attendance.api import register_api
     from attendance.web import register_pages
 
+    from attendance.api.common import refuse_malformed_json
+
     register_error_handlers(app)
+    app.before_request(refuse_malformed_json)
     register_api(rest_api)
     from attendance.api import BLUEPRINTS
     from attendance.security import init_security
