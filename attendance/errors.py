@@ -116,7 +116,7 @@ def _http_failure(error: HTTPException) -> Failure:
     if isinstance(messages, dict) and messages:
         # webargs nests by location ("json", "query", "files"); keep the field names. A
         # location's messages are a list when they concern the whole body, not a field.
-        for location, location_messages in messages.items():
+        for location_messages in messages.values():
             if isinstance(location_messages, dict):
                 details.update(location_messages)
             else:

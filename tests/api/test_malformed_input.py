@@ -113,7 +113,7 @@ def test_json_nested_within_the_bound_reaches_validation(client, admin):
 def test_control_characters_and_lone_surrogates_are_refused_naming_the_field(
     client, admin, raw_name, shown
 ):
-    body = '{"last_name": %s, "first_name": "Léa", "boe": false, "aah": false}' % raw_name
+    body = '{"last_name": ' + raw_name + ', "first_name": "Léa", "boe": false, "aah": false}'
     response = client.post(
         "/api/trainees", data=body, content_type="application/json", headers=admin["headers"]
     )
