@@ -13,12 +13,35 @@ from attendance.errors import DomainError
 # C0 controls, DEL, C1 controls, lone surrogates and the two non-characters XML refuses.
 _SINGLE_LINE = re.compile("[\x00-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff]")
 _MULTI_LINE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff]")
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 def forbidden_character(text: str, multiline: bool = False) -> str | None:
     """The first character ``text`` may not hold, or None."""
     found = (_MULTI_LINE if multiline else _SINGLE_LINE).search(text)
     return found.group() if found else None
+
+
+def lone_surrogate(value, path: str = "") -> tuple[str, str] | None:
+    """(where, character) of the first lone surrogate in a decoded JSON value, or None. A
+    surrogate can be written in JSON (``"\\ud800"``) but not encoded as UTF-8, so nothing
+    downstream (a database driver, a hash, a log) can take it."""
+    if isinstance(value, str):
+        found = _SURROGATE.search(value)
+        return (path, found.group()) if found else None
+    if isinstance(value, dict):
+        items = value.items()
+    elif isinstance(value, list):
+        items = enumerate(value)
+    else:
+        return None
+    for key, item in items:
+        where = f"{path}.{key}" if path else str(key)
+        found = lone_surrogate(key, where) if isinstance(key, str) else None
+        found = found or lone_surrogate(item, where)
+        if found:
+            return found
+    return None
 
 
 def describe_character(character: str) -> str:

@@ -14,6 +14,7 @@ from attendance.accounts import require, user_for_api_token
 from attendance.api.french import FrenchSchema
 from attendance.errors import DomainError, Unauthorized
 from attendance.extensions import db
+from attendance.text import invalid_characters, lone_surrogate
 
 MAX_JSON_DEPTH = 32
 _JSON_STRING = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"', re.DOTALL)
@@ -32,9 +33,10 @@ def _too_deep(text: str) -> bool:
 
 
 def refuse_malformed_json() -> None:
-    """Every JSON body is checked once, before any view or argument parser reads it: not
-    UTF-8 or not JSON → 400 MALFORMED_JSON, nested deeper than 32 levels → 400
-    JSON_TOO_DEEP, each with a French JSON body (never a 500 from the parser)."""
+    """Every JSON body is checked once, before any view, rate limit or argument parser
+    reads it: not UTF-8 or not JSON → 400 MALFORMED_JSON, nested deeper than 32 levels →
+    400 JSON_TOO_DEEP, a lone surrogate anywhere → 422 INVALID_CHARACTERS; each with a
+    French JSON body, never a 500 from the parser or the database."""
     if not request.is_json:
         return
     raw = request.get_data(cache=True)
@@ -52,9 +54,12 @@ def refuse_malformed_json() -> None:
             {"max_depth": MAX_JSON_DEPTH},
         )
     try:
-        json.loads(text)
+        body = json.loads(text)
     except (ValueError, RecursionError) as exc:
         raise _malformed("JSON invalide") from exc
+    found = lone_surrogate(body)
+    if found:
+        raise invalid_characters(found[0] or "corps", found[1])
 
 
 def _malformed(why: str) -> DomainError:
