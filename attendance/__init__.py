@@ -67,9 +67,11 @@ def create_app(test_config: dict | None = None) -> Flask:
 
     from attendance import models  # noqa: F401  (registers every table)
     from attendance.api import register_api
+    from attendance.api.common import refuse_malformed_json
     from attendance.web import register_pages
 
     register_error_handlers(app)
+    app.before_request(refuse_malformed_json)
     register_api(rest_api)
     from attendance.api import BLUEPRINTS
     from attendance.security import init_security

@@ -9,6 +9,7 @@ force over the queried window are read from ``zoneinfo`` and written into the qu
 CASE over the (rare) transitions.
 """
 
+import functools
 import itertools
 import os
 from dataclasses import dataclass
@@ -63,17 +64,31 @@ def display(value: datetime | None, fmt: str = "%d/%m/%Y %H:%M") -> str:
     return local_time(value).strftime(fmt)
 
 
+FIRST_YEAR, LAST_YEAR = 2000, 2100
+
+
 def parse_month(text: str) -> date:
-    """« 2026-03 » → 1 March 2026; a clear French error otherwise."""
+    """« 2026-03 » → 1 March 2026; a clear French error otherwise. Years outside 2000–2100
+    are refused (422): no training happens there, and a month at the calendar's edge
+    (9999-12) has no next month to end its window."""
     try:
         year, month = (int(part) for part in text.split("-"))
-        return date(year, month, 1)
-    except (ValueError, TypeError) as exc:
+        first = date(year, month, 1)
+    except (ValueError, TypeError, OverflowError) as exc:
         raise DomainError(
             "INVALID_MONTH",
             f"Mois invalide « {text} » : utilisez le format AAAA-MM, par exemple 2026-03.",
             {"month": text},
         ) from exc
+    if not FIRST_YEAR <= first.year <= LAST_YEAR:
+        raise DomainError(
+            "MONTH_OUT_OF_RANGE",
+            f"Mois hors limites « {text} » : choisissez un mois entre {FIRST_YEAR}-01 et "
+            f"{LAST_YEAR}-12.",
+            {"month": text, "first": f"{FIRST_YEAR}-01", "last": f"{LAST_YEAR}-12"},
+            status=422,
+        )
+    return first
 
 
 def first_of_month(day: date) -> date:
@@ -148,19 +163,35 @@ def window(first_month: date, last_month: date | None = None, timezone: str | No
     )
 
 
+def _offset(instant: datetime, zone_info: ZoneInfo) -> int:
+    return int(instant.astimezone(zone_info).utcoffset().total_seconds() // 60)
+
+
 def offset_segments(win: Window) -> list[tuple[datetime, int]]:
     """(UTC instant from which it applies, offset in minutes) over the window, first one
-    applying from the window's start. Hour steps find every transition of a European zone
-    (they happen on the hour); a month holds at most one."""
-    zone = ZoneInfo(win.timezone)
-    segments: list[tuple[datetime, int]] = []
-    instant = win.utc_from
-    while instant < win.utc_to:
-        offset = int(instant.astimezone(zone).utcoffset().total_seconds() // 60)
-        if not segments or segments[-1][1] != offset:
-            segments.append((instant, offset))
-        instant += timedelta(hours=1)
-    return segments
+    applying from the window's start."""
+    return list(_segments(win.timezone, win.utc_from, win.utc_to))
+
+
+@functools.lru_cache(maxsize=128)
+def _segments(timezone: str, utc_from: datetime, utc_to: datetime) -> tuple:
+    """A European zone changes at most once a day, on the hour: day steps find the day of
+    each transition, hour steps inside it the instant, so a window of decades costs days,
+    not hours (and one request's queries share the result)."""
+    zone_info = ZoneInfo(timezone)
+    segments = [(utc_from, _offset(utc_from, zone_info))]
+    day_start = utc_from
+    while day_start < utc_to:
+        day_end = min(day_start + timedelta(days=1), utc_to)
+        if _offset(day_end, zone_info) != segments[-1][1] or day_end == utc_to:
+            instant = day_start + timedelta(hours=1)
+            while instant <= day_end and instant < utc_to:
+                offset = _offset(instant, zone_info)
+                if offset != segments[-1][1]:
+                    segments.append((instant, offset))
+                instant += timedelta(hours=1)
+        day_start = day_end
+    return tuple(segments)
 
 
 def _sqlite_shifted(column, win: Window, *modifiers: str) -> ColumnElement:

@@ -110,10 +110,18 @@ def _http_failure(error: HTTPException) -> Failure:
     details: dict = {}
     data = getattr(error, "data", None) or {}
     messages = data.get("messages")
-    if messages:
-        # webargs nests by location ("json", "query", "files"); keep the field names.
+    if status == 400 and isinstance(messages, dict) and isinstance(messages.get("json"), list):
+        # webargs' answer to a body it could not parse (the before-request check runs first).
+        return Failure(400, "MALFORMED_JSON", "Corps de requête illisible : JSON invalide.", {})
+    if isinstance(messages, dict) and messages:
+        # webargs nests by location ("json", "query", "files"); keep the field names. A
+        # location's messages are a list when they concern the whole body, not a field.
         for location_messages in messages.values():
-            details.update(location_messages)
+            if isinstance(location_messages, dict):
+                details.update(location_messages)
+            else:
+                listed = location_messages if isinstance(location_messages, list) else []
+                details.setdefault("_schema", []).extend(str(item) for item in listed)
         details = {"fields": details}
     return Failure(status, code, message, details)
 

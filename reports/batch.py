@@ -25,6 +25,7 @@ from reports.period import Period
 from reports.sheets import render_slot_sheets, slot_sheets
 
 KINDS = ("certificats", "assiduite", "emargement")
+MAX_MONTHS = 24
 
 
 @dataclass
@@ -55,6 +56,15 @@ def batch_items(
             f"Type de document inconnu {unknown} : choisissez parmi {', '.join(KINDS)}.",
             {"kinds": list(kinds)},
         )
+    months = months_between(period.first_month, period.last_month)
+    if len(months) > MAX_MONTHS:
+        raise DomainError(
+            "PERIOD_TOO_LONG",
+            f"Période trop longue ({len(months)} mois) : un lot de documents couvre au plus "
+            f"{MAX_MONTHS} mois. Demandez plusieurs lots.",
+            {"months": len(months), "max_months": MAX_MONTHS},
+            status=422,
+        )
     order = get_owned(session, PurchaseOrder, purchase_order_id, org, "bon de commande")
     shared = document_context(org, order)
     items: list[BatchItem] = []
@@ -67,7 +77,7 @@ def batch_items(
                 )
             )
     if "assiduite" in kinds:
-        for month in months_between(period.first_month, period.last_month):
+        for month in months:
             for att in attestations_for_order(session, org, order.id, month):
                 items.append(
                     BatchItem(

@@ -1,5 +1,8 @@
-"""What every API module shares: authentication, pagination, hour and money fields."""
+"""What every API module shares: the JSON body check, authentication, pagination, hour and
+money fields."""
 
+import json
+import re
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from functools import wraps
 
@@ -9,8 +12,61 @@ from sqlalchemy import func, select
 
 from attendance.accounts import require, user_for_api_token
 from attendance.api.french import FrenchSchema
-from attendance.errors import Unauthorized
+from attendance.errors import DomainError, Unauthorized
 from attendance.extensions import db
+from attendance.text import invalid_characters, lone_surrogate
+
+MAX_JSON_DEPTH = 32
+_JSON_STRING = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"', re.DOTALL)
+_JSON_BRACKET = re.compile(r"[\[\]{}]")
+
+
+def _too_deep(text: str) -> bool:
+    """True when arrays and objects nest deeper than ``MAX_JSON_DEPTH``, counted on the
+    brackets outside strings, so a hostile body never reaches the recursive parser."""
+    depth = 0
+    for bracket in _JSON_BRACKET.finditer(_JSON_STRING.sub("", text)):
+        depth += 1 if bracket.group() in "[{" else -1
+        if depth > MAX_JSON_DEPTH:
+            return True
+    return False
+
+
+def refuse_malformed_json() -> None:
+    """Every JSON body is checked once, before any view, rate limit or argument parser
+    reads it: not UTF-8 or not JSON → 400 MALFORMED_JSON, nested deeper than 32 levels →
+    400 JSON_TOO_DEEP, a lone surrogate anywhere → 422 INVALID_CHARACTERS; each with a
+    French JSON body, never a 500 from the parser or the database."""
+    if not request.is_json:
+        return
+    raw = request.get_data(cache=True)
+    if not raw:
+        return  # no body: the schema says which fields are missing
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise _malformed("le corps n'est pas encodé en UTF-8") from exc
+    if _too_deep(text):
+        raise DomainError(
+            "JSON_TOO_DEEP",
+            f"Corps de requête refusé : le JSON imbrique plus de {MAX_JSON_DEPTH} niveaux "
+            "de listes ou d'objets.",
+            {"max_depth": MAX_JSON_DEPTH},
+        )
+    try:
+        body = json.loads(text)
+    except (ValueError, RecursionError) as exc:
+        raise _malformed("JSON invalide") from exc
+    found = lone_surrogate(body)
+    if found:
+        raise invalid_characters(found[0] or "corps", found[1])
+
+
+def _malformed(why: str) -> DomainError:
+    return DomainError(
+        "MALFORMED_JSON",
+        f"Corps de requête illisible ({why}) : envoyez un objet JSON valide, encodé en UTF-8.",
+    )
 
 
 def authenticated_user():

@@ -70,7 +70,9 @@ class BatchArgs(PeriodArgs):
 class CompetenceSchema(FrenchSchema):
     pathway_id = fields.Integer(dump_only=True)
     evaluation_results = fields.String(
-        required=True, validate=validate.Length(max=10_000, error="10 000 caractères au plus.")
+        required=True,
+        validate=validate.Length(max=10_000, error="10 000 caractères au plus."),
+        metadata={"multiline": True},
     )
     skills = fields.List(
         fields.String(validate=validate.Length(min=1, max=500, error="1 à 500 caractères.")),
@@ -78,7 +80,9 @@ class CompetenceSchema(FrenchSchema):
         validate=validate.Length(max=100, error="100 compétences au plus."),
     )
     company_experience = fields.String(
-        load_default="", validate=validate.Length(max=10_000, error="10 000 caractères au plus.")
+        load_default="",
+        validate=validate.Length(max=10_000, error="10 000 caractères au plus."),
+        metadata={"multiline": True},
     )
     assessed_by_id = fields.Integer(dump_only=True, allow_none=True)
     assessed_at = fields.DateTime(dump_only=True)

@@ -56,7 +56,9 @@ class PhoneSignIn(FrenchSchema):
 class LinkSignIn(FrenchSchema):
     token = _TOKEN
     signature = _SIGNATURE
-    declaration = fields.String(allow_none=True, validate=validate.Length(max=1000))
+    declaration = fields.String(
+        allow_none=True, validate=validate.Length(max=1000), metadata={"multiline": True}
+    )
 
 
 class KioskSignIn(FrenchSchema):

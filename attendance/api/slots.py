@@ -26,7 +26,9 @@ class SlotSchema(FrenchSchema):
     site = fields.String(allow_none=True, validate=validate.Length(max=200))
     company_name = fields.String(allow_none=True, validate=validate.Length(max=200))
     online_url = fields.Url(allow_none=True, validate=validate.Length(max=500))
-    objective = fields.String(allow_none=True, validate=validate.Length(max=1000))
+    objective = fields.String(
+        allow_none=True, validate=validate.Length(max=1000), metadata={"multiline": True}
+    )
     group_name = fields.String(allow_none=True, validate=validate.Length(max=100))
     trainer_id = fields.Integer(allow_none=True)
     trainee_id = fields.Integer(allow_none=True)

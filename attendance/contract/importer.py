@@ -8,6 +8,8 @@ next, and any error rolls the whole file back.
 import csv
 import io
 import unicodedata
+import zipfile
+from collections.abc import Iterator
 from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
@@ -18,6 +20,11 @@ from attendance.contract.pathways import create_pathway
 from attendance.contract.trainees import create_trainee
 from attendance.errors import Conflict, DomainError
 from attendance.models import Composante, Organisation, PurchaseOrder, Trainee, User
+from attendance.text import describe_character, forbidden_character
+
+MAX_LINES = 20_000  # lines under the header, blank ones included
+MAX_COLUMNS = 50  # the template has 14; a few added columns are tolerated, not 16,384
+MAX_UNZIPPED_BYTES = 50_000_000
 
 # normalised header -> (field, required)
 COLUMNS = {
@@ -66,35 +73,80 @@ def _normalise(header) -> str:
     return " ".join(text.lower().replace("’", "'").split())
 
 
-def read_rows(filename: str, content: bytes) -> list[dict]:
-    """Rows as {normalised header: raw value}, from xlsx or CSV (UTF-8 or Windows-1252)."""
+def read_rows(filename: str, content: bytes) -> list[tuple[int, dict]]:
+    """(line, {normalised header: raw value}) for each non-blank row, from xlsx or CSV
+    (UTF-8 or Windows-1252). Rows are read lazily, whatever size the sheet declares, and
+    reading stops past ``MAX_LINES``: the file's real content bounds the work."""
     # The content decides, not the name: an xlsx is a zip (PK\x03\x04); a CSV is text.
     if content[:4] == b"PK\x03\x04":
-        from openpyxl import load_workbook
-
-        try:
-            sheet = load_workbook(io.BytesIO(content), read_only=True, data_only=True).active
-        except Exception as exc:  # openpyxl raises many types for a damaged file
-            raise DomainError("IMPORT_UNREADABLE", "Le fichier xlsx est illisible.") from exc
-        values = list(sheet.iter_rows(values_only=True))
-    elif filename.lower().endswith(".xlsx") or b"\x00" in content[:4096]:
+        return _xlsx_rows(content)
+    if filename.lower().endswith(".xlsx") or b"\x00" in content[:4096]:
         raise DomainError(
             "IMPORT_UNREADABLE",
             "Le fichier n'est ni un classeur xlsx ni un CSV : exportez-le depuis le modèle.",
         )
-    else:
-        try:
-            text = content.decode("utf-8-sig")
-        except UnicodeDecodeError:
-            text = content.decode("cp1252", errors="replace")
-        try:
-            dialect = csv.Sniffer().sniff(text[:2048], delimiters=";,\t")
-        except csv.Error:  # one column, or not a table at all: the header check says which
-            dialect = None
-        values = list(csv.reader(io.StringIO(text), dialect or csv.excel))
-    if not values:
+    try:
+        text = content.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        text = content.decode("cp1252", errors="replace")
+    try:
+        dialect = csv.Sniffer().sniff(text[:2048], delimiters=";,\t")
+    except csv.Error:  # one column, or not a table at all: the header check says which
+        dialect = None
+    try:
+        return _rows(csv.reader(io.StringIO(text), dialect or csv.excel))
+    except csv.Error as exc:  # a field longer than the csv module accepts, say
+        raise DomainError("IMPORT_UNREADABLE", "Le fichier CSV est illisible.") from exc
+
+
+def _unreadable_xlsx() -> DomainError:
+    return DomainError("IMPORT_UNREADABLE", "Le fichier xlsx est illisible.")
+
+
+def _xlsx_rows(content: bytes) -> list[tuple[int, dict]]:
+    """A sheet's ``<dimension>`` is the writer's claim, not its content: it is reset, rows
+    are read lazily up to ``MAX_COLUMNS`` cells, and the unzipped size is checked first
+    (each member's declared size, which the zip reader then enforces)."""
+    from openpyxl import load_workbook
+
+    try:
+        with zipfile.ZipFile(io.BytesIO(content)) as archive:
+            unzipped = sum(member.file_size for member in archive.infolist())
+    except (zipfile.BadZipFile, ValueError) as exc:
+        raise _unreadable_xlsx() from exc
+    if unzipped > MAX_UNZIPPED_BYTES:
+        raise DomainError(
+            "IMPORT_TOO_LARGE",
+            f"Le classeur décompressé dépasse {MAX_UNZIPPED_BYTES // 1_000_000} Mo : "
+            "importez un fichier plus petit, tiré du modèle.",
+            {"max_bytes": MAX_UNZIPPED_BYTES},
+            status=422,
+        )
+    try:
+        book = load_workbook(io.BytesIO(content), read_only=True, data_only=True)
+    except Exception as exc:  # openpyxl raises many types for a damaged file
+        raise _unreadable_xlsx() from exc
+    try:
+        sheet = book.active
+        if sheet is None:
+            raise _unreadable_xlsx()
+        sheet.reset_dimensions()
+        return _rows(sheet.iter_rows(max_col=MAX_COLUMNS, values_only=True))
+    except DomainError:
+        raise
+    except Exception as exc:  # damaged XML found while reading the rows
+        raise _unreadable_xlsx() from exc
+    finally:
+        book.close()
+
+
+def _rows(lines: Iterator) -> list[tuple[int, dict]]:
+    """The header checked, then each non-blank line by its number (the header is line 1);
+    refused past ``MAX_LINES`` lines, blank ones included, before any row is imported."""
+    header = next(lines, None)
+    if header is None:
         raise DomainError("IMPORT_EMPTY", "Le fichier est vide.")
-    headers = [_normalise(h) for h in values[0]]
+    headers = [_normalise(h) for h in header]
     missing = [name for name, (_, required) in COLUMNS.items() if required and name not in headers]
     if missing:
         raise DomainError(
@@ -103,11 +155,18 @@ def read_rows(filename: str, content: bytes) -> list[dict]:
             {"missing": missing, "expected": TEMPLATE_HEADERS},
         )
     rows = []
-    for raw in values[1:]:
+    for line, raw in enumerate(lines, start=2):
+        if line > MAX_LINES + 1:
+            raise DomainError(
+                "IMPORT_TOO_MANY_LINES",
+                f"Le fichier dépasse {MAX_LINES:,} lignes".replace(",", " ")
+                + " : découpez-le en plusieurs fichiers (lignes vides comprises).",
+                {"max_lines": MAX_LINES},
+                status=422,
+            )
         if raw is None or all(v in (None, "") for v in raw):
-            rows.append(None)
             continue
-        rows.append({h: v for h, v in zip(headers, raw, strict=False) if h in COLUMNS})
+        rows.append((line, {h: v for h, v in zip(headers, raw, strict=False) if h in COLUMNS}))
     return rows
 
 
@@ -154,6 +213,12 @@ def _minutes(value, label: str, required: bool) -> int:
 
 def _text(value, label: str, required: bool) -> str | None:
     text = "" if value is None else str(value).strip()
+    character = forbidden_character(text)
+    if character is not None:
+        raise RowError(
+            f"{label} : caractère interdit ({describe_character(character)}, caractère de "
+            "contrôle ou invisible), retirez-le"
+        )
     if not text:
         if required:
             raise RowError(f"{label} manquant")
@@ -247,11 +312,9 @@ def import_file(
     errors: list[dict] = []
     locked: list[tuple[int, DomainError]] = []
     counts = {"trainees_created": 0, "trainees_matched": 0, "pathways_created": 0}
-    for line, row in enumerate(rows, start=2):
+    for line, row in rows:
         if progress:
             progress()
-        if row is None:
-            continue
         try:
             trainee_data, pathway_data, bdc, code = _parse(row)
             composante_id = composantes.get((bdc, code))

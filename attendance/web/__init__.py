@@ -2,9 +2,11 @@
 
 from attendance import clock
 from attendance.web import billing, documents, hours, months, pages, signing
+from attendance.web.forms import refuse_forbidden_form_text
 
 
 def register_pages(app) -> None:
+    app.before_request(refuse_forbidden_form_text)
     app.add_template_filter(clock.display, "paris")
     app.register_blueprint(pages.bp)
     app.register_blueprint(hours.bp)

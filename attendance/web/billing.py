@@ -87,7 +87,7 @@ def _render_month(purchase_order_id: int, month: str, error: str | None = None, 
     except DomainError as exc:
         return render_template(
             "billing/index.html", error=exc.message, orders=[], invoices=[], default_month=month
-        ), 400
+        ), exc.status
     invoice = active_invoice(db.session, g.org, purchase_order_id, statement.month)
     return render_template(
         "billing/month.html",
@@ -115,10 +115,7 @@ def _download(content: bytes, mimetype: str, filename: str) -> Response:
 @login_required
 def export(purchase_order_id: int, month: str, extension: str):
     _require("contract:read")
-    try:
-        statement = _statement(purchase_order_id, month)
-    except DomainError as exc:
-        abort(400, exc.message)
+    statement = _statement(purchase_order_id, month)  # a refusal is the French error page
     name = f"lignes-{statement.order.number}-{statement.month:%Y-%m}"
     name += "-apercu" if statement.preview else ""
     if extension == "csv":

@@ -55,7 +55,7 @@ def compliance(purchase_order_id: int, month: str):
     except DomainError as exc:
         return render_template(
             "hours/index.html", error=exc.message, orders=[], default_month=month
-        ), 400
+        ), exc.status
     return render_template(
         "hours/compliance.html",
         view=view,
