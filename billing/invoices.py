@@ -13,6 +13,7 @@ from datetime import date, datetime
 from sqlalchemy import exists, select
 from sqlalchemy.orm import Session, aliased
 
+from attendance import evidence
 from attendance.clock import local_day
 from attendance.errors import Conflict, DomainError, RuleViolation
 from attendance.models import Invoice, InvoiceLine, Organisation, User
@@ -135,6 +136,9 @@ def issue_invoice(
 
 
 def _document(session, org, user, statement: Statement, kind: str, issued_at) -> Invoice:
+    """The document keeps the evidence heads of its month (``evidence.take_anchor``): a copy
+    of the heads outside the log, whose digest the PDF prints for whoever receives it."""
+    chains = evidence.month_chains(session, statement.order.id, statement.month)
     return Invoice(
         organisation_id=org.id,
         purchase_order_id=statement.order.id,
@@ -153,6 +157,7 @@ def _document(session, org, user, statement: Statement, kind: str, issued_at) ->
         total_excl_vat=statement.total_excl_vat,
         vat_amount=statement.vat_amount,
         total_incl_vat=statement.total_incl_vat,
+        evidence_heads=evidence.take_anchor(session, org, chains),
     )
 
 

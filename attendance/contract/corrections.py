@@ -5,6 +5,7 @@ from datetime import date
 
 from sqlalchemy.orm import Session
 
+from attendance import evidence
 from attendance.errors import DomainError
 from attendance.hours.classes import CENTRE_CLASSES, COMPANY
 from attendance.models import Composante, Correction, Organisation, Slot, Trainee, User
@@ -46,7 +47,8 @@ def create_correction(
     attachment: bytes | None = None,
 ) -> Correction:
     """R12: a correctif horaire replaces a day's centre hours, or a month's company hours,
-    and is accepted only with the paper sheet it comes from (checked by content)."""
+    and is accepted only with the paper sheet it comes from (checked by content). It counts
+    hours, so it is logged as it is created (``audit verify`` then misses none)."""
     data = dict(data)
     trainee = get_owned(session, Trainee, data.pop("trainee_id"), org, "stagiaire")
     composante = get_owned(session, Composante, data.pop("composante_id"), org, "composante")
@@ -98,5 +100,5 @@ def create_correction(
         created_by_id=actor.id,
     )
     session.add(correction)
-    session.flush()
+    evidence.log_correction(session, correction, actor.id)
     return correction

@@ -29,6 +29,8 @@ class MonthDeclaration(db.Model):
     rows: Mapped[list] = mapped_column(JSON)
     grid: Mapped[list] = mapped_column(JSON)
     totals: Mapped[dict] = mapped_column(JSON)
+    # The evidence log's heads when the month was validated (``evidence.take_anchor``).
+    evidence_heads: Mapped[dict | None] = mapped_column(JSON)
 
     period: Mapped[MonthPeriod] = relationship()
 

@@ -74,6 +74,8 @@ class Invoice(db.Model):
     total_excl_vat: Mapped[Decimal] = mapped_column(Money)
     vat_amount: Mapped[Decimal] = mapped_column(Money)
     total_incl_vat: Mapped[Decimal] = mapped_column(Money)
+    # The evidence log's heads at issue (``evidence.take_anchor``); the PDF prints their digest.
+    evidence_heads: Mapped[dict | None] = mapped_column(JSON)
 
     lines: Mapped[list["InvoiceLine"]] = relationship(
         back_populates="invoice", order_by="InvoiceLine.position"

@@ -53,6 +53,7 @@ def validate(
     figures = billable.month_figures(session, org, order, period.month)
     states.mark_validated(session, period, current, found, actor, figures.to_json())
     _log(session, period, "month_validated", actor, version=period.version)
+    _anchor(session, org, period)
     return period
 
 
@@ -86,6 +87,15 @@ def _log(session: Session, period: MonthPeriod, kind: str, actor: User | None, *
             **extra,
         },
     )
+
+
+def _anchor(session: Session, org: Organisation, period: MonthPeriod) -> None:
+    """The validated declaration keeps the heads of the chains it rests on (the
+    organisation's, its slots'), so a chain rewound after validation is caught."""
+    chains = evidence.month_chains(session, period.purchase_order_id, period.month)
+    declaration = states.latest_declaration(session, period)
+    declaration.evidence_heads = evidence.take_anchor(session, org, chains)
+    session.flush()
 
 
 def declaration_for(

@@ -1,21 +1,28 @@
 """The staff digest: every morning, billing staff get the month's finished slots that still
 miss a trainee's sign-in or the trainer's validation, so they chase them before the month
 closes rather than after (DOMAIN "What users expect"). The figures are the hours engine's
-compliance view (``attendance.hours.compliance``), the one the month page shows."""
+compliance view (``attendance.hours.compliance``), the one the month page shows.
+
+Each mail also carries an anchor of the evidence log (``evidence.anchors``): the heads of
+the chains written to in the last two days, as one JSON line that ``attendance audit verify
+--anchors`` reads from the saved mail, so the mailbox keeps a copy of the heads outside the
+database."""
 
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from attendance import clock
+from attendance import clock, evidence
 from attendance.hours.compliance import SlotLine, compliance_view
 from attendance.models import Organisation, PurchaseOrder, User
 from attendance.models.types import utcnow
 from attendance.months.lock import month_label
 from attendance.notify.channels import Channel, Message
+
+ANCHOR_WINDOW = timedelta(days=2)  # the digest runs daily: a missed day is still covered
 
 
 @dataclass
@@ -74,7 +81,13 @@ def _line(slot: SlotLine, zone: ZoneInfo) -> str:
     return f"{slot.title or slot.composante_code} du {start:%d/%m à %H:%M}{trainer}"
 
 
-def digest_message(org: Organisation, month: date, digests: list[OrderDigest], to: str):
+def digest_message(
+    org: Organisation,
+    month: date,
+    digests: list[OrderDigest],
+    to: str,
+    anchor: dict | None = None,
+):
     zone = clock.zone()
     parts = [
         "Bonjour,\n",
@@ -91,6 +104,12 @@ def digest_message(org: Organisation, month: date, digests: list[OrderDigest], t
             parts.append(f"  Séances non validées ({len(digest.not_validated)}) :")
             parts += [f"    - {_line(s, zone)}" for s in digest.not_validated]
     parts.append("\nCe message est envoyé chaque jour tant qu'il reste des points ouverts.")
+    if anchor is not None:
+        parts.append(
+            f"\nEmpreinte du journal de preuves : {anchor['digest']}\n"
+            "Ancre à conserver (vérifiable par « attendance audit verify --anchors ») :\n"
+            + evidence.anchor_line(anchor)
+        )
     unsigned = sum(len(d.unsigned) for d in digests)
     waiting = sum(len(d.not_validated) for d in digests)
     subject = (
@@ -112,9 +131,11 @@ def send_digests(session: Session, channel: Channel, now: datetime | None = None
         if not digests:
             report.nothing_to_report += 1
             continue
+        chains = evidence.recent_chains(session, org, now - ANCHOR_WINDOW)
+        anchor = evidence.take_anchor(session, org, chains)
         for user in staff_recipients(session, org):
             try:
-                channel.send(digest_message(org, month, digests, user.email))
+                channel.send(digest_message(org, month, digests, user.email, anchor))
             except (OSError, ValueError) as error:
                 report.failed += 1
                 report.errors.append(f"{user.email} : {error}")

@@ -10,10 +10,12 @@ corrections' minutes), so hours, monthly totals, declarations' totals and issued
 (which name no trainee) are unchanged.
 
 The evidence log gets one ``retention`` entry per trainee saying what was removed, with the
-new digest of each sign-in it changed (``records``): ``verify_chain`` takes those as the
-records' latest logged state, so an anonymised sign-in is not reported as altered, while
-any later edit of it still is. Entries already in the log are never rewritten (that would
-break the chain); they hold ids and digests, plus the network address of phone sign-ins.
+new digest of each sign-in and correctif it changed (``records``, ``corrections``):
+``verify_chain`` takes those as the records' latest logged state, so an anonymised record
+is not reported as altered, while any later edit of it still is. Retention deletes no
+record that counts hours; a purge that did would list them (``evidence.deleted``).
+Entries already in the log are never rewritten (that would break the chain); they hold
+ids and digests, plus the network address of phone sign-ins.
 """
 
 from collections import defaultdict
@@ -211,12 +213,14 @@ def anonymise_trainee(
         ):
             revision.before = {**revision.before, "absence_reason": None} if revision.before else {}
             revision.after = {**revision.after, "absence_reason": None} if revision.after else {}
+        corrections: dict[str, str] = {}
         for correction in session.scalars(
             select(Correction).where(
                 Correction.trainee_id == trainee.id, Correction.attachment.is_not(None)
             )
         ):
             correction.attachment = correction.attachment_type = None
+            corrections[str(correction.id)] = evidence.correction_digest(correction)
             removed["correction_attachments"] += 1
         for model, key in (
             (KioskCredential, "kiosk_credentials"),
@@ -252,6 +256,7 @@ def anonymise_trainee(
                     **removed,
                 },
                 "records": records,
+                "corrections": corrections,
             },
             at=trainee.anonymised_at,
         )

@@ -2,6 +2,7 @@
 
 from datetime import date
 
+from attendance import evidence
 from attendance.extensions import db
 from attendance.models import Correction
 from tests.factories.images import tiny_png
@@ -9,7 +10,7 @@ from tests.factories.images import tiny_png
 
 def gen_correction(trainee, composante, day: date, minutes: int, hour_class="centre", **fields):
     """A validated correction of ``trainee``'s ``hour_class`` hours on ``day`` to ``minutes``,
-    with its scanned paper sheet attached (R12)."""
+    with its scanned paper sheet attached (R12); logged as ``create_correction`` does."""
     fields.setdefault("scope", "day")
     fields.setdefault("validated", True)
     fields.setdefault("reason", "Feuille papier signée")
@@ -25,5 +26,5 @@ def gen_correction(trainee, composante, day: date, minutes: int, hour_class="cen
         **fields,
     )
     db.session.add(row)
-    db.session.flush()
+    evidence.log_correction(db.session, row, fields.get("created_by_id"))
     return row

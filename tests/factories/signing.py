@@ -4,6 +4,7 @@ trainees on a pathway and a slot; phones bound through real invitations."""
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
+from attendance import evidence
 from attendance.extensions import db
 from attendance.models import Composante, Emargement, Organisation, Slot, Trainee, User
 from attendance.signing import devices, tokens
@@ -20,7 +21,8 @@ SLOT_START = datetime(2026, 3, 3, 8, 0, tzinfo=UTC)  # 09:00 in Paris
 
 
 def gen_emargement(slot, trainee, **fields):
-    """``trainee`` signed ``slot`` present, by QR code, as it started."""
+    """``trainee`` signed ``slot`` present, by QR code, as it started; logged like every
+    sign-in, so ``audit verify`` sees test data as intact."""
     fields.setdefault("organisation_id", slot.organisation_id)
     fields.setdefault("slot_id", slot.id)
     fields.setdefault("trainee_id", trainee.id)
@@ -29,7 +31,7 @@ def gen_emargement(slot, trainee, **fields):
     fields.setdefault("method", "qr")
     emargement = Emargement(**fields)
     db.session.add(emargement)
-    db.session.flush()
+    evidence.log_emargements(db.session, [emargement], "signin", origin="test")
     return emargement
 
 

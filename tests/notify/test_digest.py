@@ -3,7 +3,10 @@ sign-in or a validation; nothing is sent when nothing is open."""
 
 from datetime import UTC, datetime, timedelta
 
+from sqlalchemy import delete, select, update
+
 from attendance.extensions import db
+from attendance.models import EvidenceEntry, EvidenceHead
 from attendance.notify.channels import email_channel
 from attendance.notify.digest import send_digests
 from tests.factories import gen_user, make_group
@@ -59,3 +62,33 @@ def test_digest_command_reports_in_french(app, runner, smtp):
     result = runner.invoke(args=["digest"])
     assert result.exit_code == 0, result.output
     assert "1 récapitulatif(s) envoyé(s)" in result.output
+
+
+def test_digest_carries_an_anchor_that_audit_verify_reads_from_the_saved_mail(
+    app, smtp, runner, tmp_path
+):
+    """The mailbox keeps the chain heads outside the database: a chain rewound afterwards
+    is named from the saved mail."""
+    group = make_group(late=1, signed=2)
+    gen_user(group.org, "billing")
+    db.session.commit()
+    send_digests(db.session, email_channel(app.config), now=group.slot.ends_at + timedelta(days=1))
+    [mail] = smtp.received
+    assert "Empreinte du journal de preuves" in mail.body
+    (tmp_path / "digest.txt").write_text(mail.body)
+    chain = f"slot:{group.slot.id}"
+    last = db.session.scalar(
+        select(EvidenceEntry).where(EvidenceEntry.chain == chain).order_by(EvidenceEntry.seq.desc())
+    )
+    db.session.execute(delete(EvidenceEntry).where(EvidenceEntry.id == last.id))
+    db.session.execute(
+        update(EvidenceHead)
+        .where(EvidenceHead.chain == chain)
+        .values(seq=last.seq - 1, last_hash=last.prev_hash)
+    )
+    db.session.commit()
+
+    result = runner.invoke(args=["audit", "verify", "--anchors", str(tmp_path)])
+
+    assert result.exit_code == 1, result.output
+    assert f"entrée n° {last.seq} de la chaîne séance {group.slot.id} a disparu" in result.output

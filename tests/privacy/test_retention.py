@@ -7,6 +7,7 @@ from attendance.evidence import verify_chain
 from attendance.extensions import db
 from attendance.hours.aggregate import hours_to_date, trainee_month_hours
 from attendance.models import (
+    Composante,
     Device,
     Emargement,
     EmargementRevision,
@@ -17,7 +18,7 @@ from attendance.models import (
     MonthDeclaration,
     Trainee,
 )
-from tests.factories import MARCH_2018, make_archive
+from tests.factories import MARCH_2018, gen_correction, make_archive
 
 
 def _figures(archive):
@@ -160,3 +161,20 @@ def test_retention_periods_are_per_organisation(app, runner):
     db.session.commit()
     result = runner.invoke(args=["retention", "--dry-run"])
     assert "Simulation : 0 stagiaire(s)" in result.output
+
+
+def test_retention_keeps_the_log_whole_against_anchors_taken_before(app, runner, tmp_path):
+    """Anonymising changes records (signatures, a correction's paper sheet): the retention
+    entry logs their new digests, so verify passes, and anchors taken before still hold."""
+    archive = make_archive(n_old=1)
+    composante = db.session.scalars(select(Composante)).first()
+    gen_correction(archive.old[0], composante, MARCH_2018.replace(day=5), 60)
+    db.session.commit()
+    anchors = tmp_path / "anchors.jsonl"
+    assert runner.invoke(args=["audit", "anchor", "--out", str(anchors)]).exit_code == 0
+
+    assert runner.invoke(args=["retention"]).exit_code == 0
+
+    result = runner.invoke(args=["audit", "verify", "--anchors", str(anchors)])
+    assert result.exit_code == 0, result.output
+    assert "chaînes intègres" in result.output
