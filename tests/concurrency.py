@@ -31,6 +31,4 @@ def burst(app: Flask, n: int, send: Callable[[FlaskClient, int], object]) -> lis
 
 def tally(responses) -> Counter:
     """How many of each (status, error code) the burst got: ``{(401, "X"): 5, (201, None): 3}``."""
-    return Counter(
-        (r.status_code, (r.get_json(silent=True) or {}).get("code")) for r in responses
-    )
+    return Counter((r.status_code, (r.get_json(silent=True) or {}).get("code")) for r in responses)
