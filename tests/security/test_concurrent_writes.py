@@ -44,7 +44,7 @@ def _create_user_process(app, n: int) -> subprocess.Popen:
     return subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
 
 
-def test_create_user_run_at_once_in_several_processes_creates_every_account(app):
+def test_create_user_run_at_once_in_four_processes_creates_every_account(app):
     gen_org()
     db.session.commit()
     processes = [_create_user_process(app, n) for n in range(4)]
