@@ -151,8 +151,9 @@ def _transaction_ended(session, transaction) -> None:
         _release()
 
 
-def upsert(bind, table, values: dict, index_elements=None, set_=None, returning=()):
-    """``INSERT … ON CONFLICT`` on either database: ``DO NOTHING`` without ``set_``, else
+def upsert(bind, table, values: dict | list, index_elements=None, set_=None, returning=()):
+    """``INSERT … ON CONFLICT`` on either database (``values``: a row, or a list of rows
+    with distinct keys): ``DO NOTHING`` without ``set_``, else
     ``DO UPDATE SET set_``; ``set_`` may be a function of the proposed row (``excluded``).
 
     ``bind`` is a session or a dialect name, so a hot path can build its statement once per

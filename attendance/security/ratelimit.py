@@ -80,16 +80,21 @@ def _enabled() -> bool:
 
 
 _COUNTERS = RateLimitCounter.__table__
-_UPSERTS = {}  # dialect name -> the counting statement, built once
+_UPSERTS = {}  # (dialect name, number of keys) -> the counting statement, built once
 
 
-def _upsert(dialect: str):
-    statement = _UPSERTS.get(dialect)
+def _upsert(dialect: str, n: int = 1):
+    """One hit on each of ``n`` keys (``k0``/``w0``…) in one statement, returning every new
+    count: a request takes all its hits in one round trip."""
+    statement = _UPSERTS.get((dialect, n))
     if statement is None:
-        statement = _UPSERTS[dialect] = upsert(
+        rows = [
+            {"key": bindparam(f"k{i}"), "window": bindparam(f"w{i}"), "hits": 1} for i in range(n)
+        ]
+        statement = _UPSERTS[dialect, n] = upsert(
             dialect,
             _COUNTERS,
-            {"key": bindparam("key"), "window": bindparam("window"), "hits": 1},
+            rows,
             index_elements=[_COUNTERS.c.key],
             set_=lambda excluded: {
                 "hits": case(
@@ -97,7 +102,7 @@ def _upsert(dialect: str):
                 ),
                 "window": excluded.window,
             },
-            returning=[_COUNTERS.c.hits],
+            returning=[_COUNTERS.c.key, _COUNTERS.c.hits],
         )
     return statement
 
@@ -127,9 +132,18 @@ def _increment(session, name: str, value: str) -> int:
 
 
 def _increment_key(session, key: str, window: int) -> int:
-    statement = _upsert(session.get_bind().dialect.name)
-    parameters = {"key": key, "window": window}
-    return session.connection().execute(statement, parameters).scalar_one()
+    return _increment_keys(session, [(key, window)])[key]
+
+
+def _increment_keys(session, keys: list[tuple[str, int]]) -> dict[str, int]:
+    """One hit on each (key, window), in key order (row locks always taken in the same
+    order, so two requests sharing keys cannot deadlock); the new count of each key."""
+    keys = sorted(keys)
+    statement = _upsert(session.get_bind().dialect.name, len(keys))
+    parameters = {}
+    for i, (key, window) in enumerate(keys):
+        parameters[f"k{i}"], parameters[f"w{i}"] = key, window
+    return dict(session.connection().execute(statement, parameters).all())
 
 
 _GIVE_BACK = (
@@ -166,26 +180,26 @@ class Reservation:
     def only(self, names: Iterable[str]) -> "Reservation":
         """The hits taken under these limits (the failure ones, to give back)."""
         names = set(names)
-        return Reservation([hit for hit in self.taken if hit[0] in names])
+        return Reservation([taken for taken in self.taken if taken[0] in names])
 
 
 def reserve(keys: Iterable[tuple[str, str | None]]) -> Reservation:
     """Take one hit on each (limit, value) now and commit, or refuse (429) when any count
     comes back over its limit, taking none. The decision is on the counts the upserts
     return under their row locks, so parallel requests never share a count."""
-    wanted = [(name, value) for name, value in keys if value]
+    wanted = list(dict.fromkeys((name, value) for name, value in keys if value))
     reservation = Reservation()
     if not wanted:
         return reservation
     session = db.session
     session.commit()  # end any read snapshot before writing
+    reservation.taken = [(name, _key(name, value), _window(name)) for name, value in wanted]
     with sqlite_writer(session):
         try:
-            for name, value in wanted:
-                key, window = _key(name, value), _window(name)
-                if _increment_key(session, key, window) > _limit(name)[0]:
+            hits = _increment_keys(session, [(key, window) for _, key, window in reservation.taken])
+            for name, key, _window_taken in reservation.taken:
+                if hits[key] > _limit(name)[0]:
                     raise TooManyRequests(_retry_after(name))
-                reservation.taken.append((name, key, window))
         except BaseException:
             session.rollback()  # the hits of a refused request are not counted
             raise
@@ -330,8 +344,7 @@ def _settle(session, held: Reservation, failed: bool) -> None:
     if failed and pending is None and held.taken:
         session.commit()
         with sqlite_writer(session):
-            for name, key, _taken_in in held.taken:
-                _increment_key(session, key, _window(name))
+            _increment_keys(session, [(key, _window(name)) for name, key, _ in held.taken])
             session.commit()
     elif not failed and pending is not None:
         give_back(pending)
