@@ -3,7 +3,7 @@
 import logging
 from pathlib import Path
 
-from flask import Flask, request
+from flask import Flask, g, request
 from flask.cli import FlaskGroup
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
@@ -15,6 +15,7 @@ from attendance.config import PROJECT_ROOT, Config
 from attendance.errors import DomainError, database_unreachable
 from attendance.extensions import api as rest_api
 from attendance.extensions import db, migrate
+from attendance.sql import QUEUES_ITS_WRITES, begin_statement, queue_writes
 
 log = logging.getLogger(__name__)
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
@@ -38,7 +39,32 @@ def _sqlite_pragmas(dbapi_connection, connection_record):
 @event.listens_for(Engine, "begin")
 def _sqlite_begin(connection):
     if connection.dialect.name == "sqlite":
-        connection.exec_driver_sql("BEGIN")
+        connection.exec_driver_sql(begin_statement())  # IMMEDIATE inside the writer gate
+
+
+_READING_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+def queue_the_request_writes(app: Flask) -> None:
+    """On SQLite a request that may write (any method but GET, HEAD, OPTIONS) makes write
+    transactions from its first read (``attendance.sql``), so two staff members saving at
+    once queue instead of one getting a 503. Views whose writes queue themselves
+    (``queues_its_writes``: the sign-ins) are left to do so, so a room signs in parallel up
+    to its writes."""
+
+    @app.before_request
+    def _queue_writes():
+        if request.method in _READING_METHODS:
+            return
+        view = app.view_functions.get(request.endpoint)
+        if view is not None and not getattr(view, QUEUES_ITS_WRITES, False):
+            queue_writes(db.session)
+            g.writes_queued = True
+
+    @app.teardown_request
+    def _stop_queueing(error=None):
+        if g.pop("writes_queued", False):
+            queue_writes(db.session, False)
 
 
 def commit_the_request(response):
@@ -62,6 +88,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.config.from_object(Config(app.instance_path, test_config))
 
     db.init_app(app)
+    queue_the_request_writes(app)
     migrate.init_app(app, db, directory=str(MIGRATIONS_DIR), render_as_batch=True)
     rest_api.init_app(app)
 

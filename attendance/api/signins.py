@@ -13,7 +13,7 @@ from attendance.api.french import FrenchSchema
 from attendance.extensions import db
 from attendance.signing.common import Client
 from attendance.signing.devices import DEVICE_COOKIE
-from attendance.signing.kiosk import KIOSK_COOKIE, PinRefused, sign_at_kiosk
+from attendance.signing.kiosk import KIOSK_COOKIE, sign_at_kiosk
 from attendance.signing.quotas import signin_limited
 from attendance.signing.signins import confirm_company_day, sign_with_link, sign_with_phone
 
@@ -122,20 +122,17 @@ def post_link_signin(data):
 @blp.alt_response(429, description="Trop de tentatives depuis ce téléphone ou cette adresse")
 @blp.alt_response(409, description=_CONFLICTS)
 def post_kiosk_signin(data):
-    """Sign on the shared tablet: name and PIN, or personal QR card."""
-    try:
-        return sign_at_kiosk(
-            db.session,
-            request.cookies.get(KIOSK_COOKIE),
-            data.get("trainee_id"),
-            data["signature"],
-            client(),
-            pin=data.get("pin"),
-            card=data.get("card"),
-        )
-    except PinRefused:
-        db.session.commit()  # the failed attempt counts towards the PIN's lock
-        raise
+    """Sign on the shared tablet: name and PIN, or personal QR card. A PIN try is counted
+    (committed) before the PIN is checked, so a refusal rolls back nothing of it."""
+    return sign_at_kiosk(
+        db.session,
+        request.cookies.get(KIOSK_COOKIE),
+        data.get("trainee_id"),
+        data["signature"],
+        client(),
+        pin=data.get("pin"),
+        card=data.get("card"),
+    )
 
 
 @blp.post("/tutor")

@@ -1,15 +1,19 @@
 """Abuse limits on the public doors: login, phone invitations, sign-ins.
 
-Fixed-window counters in the database (``rate_limit_counter``), incremented with one atomic
-upsert committed at once: the count survives the request's rollback (a failed login rolls
-back, its count must not) and is shared by every process and app server.
+Fixed-window counters in the database (``rate_limit_counter``), shared by every process and
+app server. A request takes its hits *before* it runs: one upsert per key, ``RETURNING`` the
+new count, committed at once (so the count survives the request's rollback), and the
+decision is taken on the returned counts. Parallel requests cannot all read the same count
+and all pass: a burst gets exactly the limit through. A refused request takes nothing.
 
 Two kinds of limit:
 
 - *attempt* limits count every request of one client (a phone's device cookie, a kiosk):
   a phone retrying in a loop is slowed, twenty phones behind one classroom router are not;
 - *failure* limits count refused requests (wrong password, unknown invitation, bad ticket)
-  per IP address or per account: guessing is stopped, a storm of good sign-ins is not.
+  per IP address or per account: guessing is stopped, a storm of good sign-ins is not. A
+  try holds its failure hit while it runs and gives it back when it succeeds, so no more
+  tries run at once than the quota has left.
 
 Limits are ``(hits, seconds)`` in ``RATE_LIMITS`` (config); ``RATE_LIMITS_ENABLED`` turns
 them off (never in production).
@@ -19,10 +23,11 @@ import hashlib
 import time
 from collections.abc import Callable, Iterable
 from contextlib import contextmanager
+from dataclasses import dataclass, field
 from functools import wraps
 
 from flask import current_app, make_response, request
-from sqlalchemy import bindparam, case, select
+from sqlalchemy import bindparam, case, select, update
 from werkzeug.exceptions import HTTPException
 
 from attendance.errors import DomainError
@@ -75,16 +80,21 @@ def _enabled() -> bool:
 
 
 _COUNTERS = RateLimitCounter.__table__
-_UPSERTS = {}  # dialect name -> the counting statement, built once
+_UPSERTS = {}  # (dialect name, number of keys) -> the counting statement, built once
 
 
-def _upsert(dialect: str):
-    statement = _UPSERTS.get(dialect)
+def _upsert(dialect: str, n: int = 1):
+    """One hit on each of ``n`` keys (``k0``/``w0``…) in one statement, returning every new
+    count: a request takes all its hits in one round trip."""
+    statement = _UPSERTS.get((dialect, n))
     if statement is None:
-        statement = _UPSERTS[dialect] = upsert(
+        rows = [
+            {"key": bindparam(f"k{i}"), "window": bindparam(f"w{i}"), "hits": 1} for i in range(n)
+        ]
+        statement = _UPSERTS[dialect, n] = upsert(
             dialect,
             _COUNTERS,
-            {"key": bindparam("key"), "window": bindparam("window"), "hits": 1},
+            rows,
             index_elements=[_COUNTERS.c.key],
             set_=lambda excluded: {
                 "hits": case(
@@ -92,7 +102,7 @@ def _upsert(dialect: str):
                 ),
                 "window": excluded.window,
             },
-            returning=[_COUNTERS.c.hits],
+            returning=[_COUNTERS.c.key, _COUNTERS.c.hits],
         )
     return statement
 
@@ -118,9 +128,33 @@ def _window(name: str) -> int:
 
 def _increment(session, name: str, value: str) -> int:
     """Count one hit in the session's current transaction; returns the new count."""
-    statement = _upsert(session.get_bind().dialect.name)
-    parameters = {"key": _key(name, value), "window": _window(name)}
-    return session.connection().execute(statement, parameters).scalar_one()
+    return _increment_key(session, _key(name, value), _window(name))
+
+
+def _increment_key(session, key: str, window: int) -> int:
+    return _increment_keys(session, [(key, window)])[key]
+
+
+def _increment_keys(session, keys: list[tuple[str, int]]) -> dict[str, int]:
+    """One hit on each (key, window), in key order (row locks always taken in the same
+    order, so two requests sharing keys cannot deadlock); the new count of each key."""
+    keys = sorted(keys)
+    statement = _upsert(session.get_bind().dialect.name, len(keys))
+    parameters = {}
+    for i, (key, window) in enumerate(keys):
+        parameters[f"k{i}"], parameters[f"w{i}"] = key, window
+    return dict(session.connection().execute(statement, parameters).all())
+
+
+_GIVE_BACK = (
+    update(_COUNTERS)
+    .where(
+        _COUNTERS.c.key == bindparam("k"),
+        _COUNTERS.c.window == bindparam("w"),
+        _COUNTERS.c.hits > 0,
+    )
+    .values(hits=_COUNTERS.c.hits - 1)
+)
 
 
 def hit(name: str, value: str) -> int:
@@ -135,6 +169,80 @@ def hit(name: str, value: str) -> int:
         hits = _increment(session, name, value)
         session.commit()
     return hits
+
+
+@dataclass
+class Reservation:
+    """The hits a request took before running: (limit name, key, window) of each."""
+
+    taken: list[tuple[str, str, int]] = field(default_factory=list)
+
+    def only(self, names: Iterable[str]) -> "Reservation":
+        """The hits taken under these limits (the failure ones, to give back)."""
+        names = set(names)
+        return Reservation([taken for taken in self.taken if taken[0] in names])
+
+
+def reserve(keys: Iterable[tuple[str, str | None]]) -> Reservation:
+    """Take one hit on each (limit, value) now and commit, or refuse (429) when any count
+    comes back over its limit, taking none. The decision is on the counts the upserts
+    return under their row locks, so parallel requests never share a count."""
+    wanted = list(dict.fromkeys((name, value) for name, value in keys if value))
+    reservation = Reservation()
+    if not wanted:
+        return reservation
+    session = db.session
+    session.commit()  # end any read snapshot before writing
+    reservation.taken = [(name, _key(name, value), _window(name)) for name, value in wanted]
+    with sqlite_writer(session):
+        try:
+            hits = _increment_keys(session, [(key, window) for _, key, window in reservation.taken])
+            for name, key, _window_taken in reservation.taken:
+                if hits[key] > _limit(name)[0]:
+                    raise TooManyRequests(_retry_after(name))
+        except BaseException:
+            session.rollback()  # the hits of a refused request are not counted
+            raise
+        session.commit()
+    return reservation
+
+
+def _give_back_in(session, reservation: Reservation) -> None:
+    """Give the hits back in the session's current transaction (same window only)."""
+    for _name, key, window in reservation.taken:
+        session.connection().execute(_GIVE_BACK, {"k": key, "w": window})
+    reservation.taken = []
+
+
+def give_back(reservation: Reservation) -> None:
+    """The try did not fail: its failure hits are given back, committed at once."""
+    if not reservation.taken:
+        return
+    session = db.session
+    session.commit()  # the view's work so far, and the end of its read snapshot
+    with sqlite_writer(session):
+        _give_back_in(session, reservation)
+        session.commit()
+
+
+def guarded(keys: Iterable[tuple[str, str | None]], attempt: Callable):
+    """Run ``attempt()`` holding one failure hit on each key: refused (429) when a key has
+    no quota left; the hits stay counted when it fails (a ``DomainError`` with a failure
+    status) and are given back otherwise."""
+    if not _enabled():
+        return attempt()
+    keys = list(keys)
+    refuse_over_quota(keys)  # one read refuses a flood without writing
+    reservation = reserve(keys)
+    try:
+        result = attempt()
+    except DomainError as error:
+        if error.status not in FAILURE_STATUSES:
+            db.session.rollback()
+            give_back(reservation)
+        raise
+    give_back(reservation)
+    return result
 
 
 def counts(keys: Iterable[tuple[str, str | None]]) -> dict[tuple[str, str], int]:
@@ -158,13 +266,15 @@ def _retry_after(name: str) -> int:
 
 
 def refuse_over_quota(keys: Iterable[tuple[str, str | None]]) -> None:
-    """Refuse (429) when any (limit, value) already used its quota: one read for all."""
+    """Refuse (429) when any (limit, value) already used its quota: one read for all. A
+    fast refusal only; what lets a request through is ``reserve``."""
     for (name, _value), hits in counts(keys).items():
         if hits >= _limit(name)[0]:
             raise TooManyRequests(_retry_after(name))
 
 
 def record_failures(keys: Iterable[tuple[str, str | None]]) -> None:
+    """Count failures after the fact (no hit was reserved for them)."""
     db.session.rollback()  # the refused request wrote nothing; free the SQLite write lock
     for name, value in keys:
         if value:
@@ -176,30 +286,26 @@ _DEFERRED = "rate_limit_deferred"
 
 @contextmanager
 def attempts_counted_with(session):
-    """Count the request's attempts inside its logged write (``signing.common``): one
-    statement in a transaction that commits anyway, instead of a transaction of its own.
-    When that write fails they are counted after the view, like those of a request that
-    never reaches a write."""
-    keys = session.info.pop(_DEFERRED, ())
-    for name, value in keys:
-        _increment(session, name, value)
+    """Settle the request's counters inside its logged write (``signing.common``): the
+    failure hits it holds are given back by one statement in a transaction that commits
+    anyway, instead of a transaction of their own. When that write fails they are settled
+    after the view, like those of a request that never reaches a write."""
+    pending = session.info.pop(_DEFERRED, None)
+    if pending is not None:
+        _give_back_in(session, pending)
     try:
         yield
     except BaseException:
-        session.info[_DEFERRED] = keys
+        if pending is not None:
+            session.info[_DEFERRED] = pending
         raise
 
 
-def _count_left(session) -> None:
-    """Attempts the view did not count with a write of its own, counted alone."""
-    for name, value in session.info.pop(_DEFERRED, ()):
-        hit(name, value)
-
-
 def rate_limited(attempts: Keys | None = None, failures: Keys | None = None):
-    """Wrap a view: refuse when the ``attempts()`` or ``failures()`` keys are over quota
-    (one read for all), count the attempt (with the view's write when it makes one) and,
-    when the view refuses the request, count a failure."""
+    """Wrap a view: take one hit on each of its ``attempts()`` and ``failures()`` keys
+    before it runs (refused with a 429 when a key has no quota left); when the view does
+    not refuse the request, its failure hits are given back (with the view's logged write
+    when it makes one)."""
 
     def decorator(view):
         @wraps(view)
@@ -207,27 +313,41 @@ def rate_limited(attempts: Keys | None = None, failures: Keys | None = None):
             if not _enabled():
                 return view(*args, **kwargs)
             attempt_keys = [(n, v) for n, v in (attempts() if attempts else ()) if v]
-            failure_keys = list(failures()) if failures else []
-            refuse_over_quota(attempt_keys + failure_keys)
+            failure_keys = [(n, v) for n, v in (failures() if failures else ()) if v]
+            refuse_over_quota(attempt_keys + failure_keys)  # a flood is refused by one read
+            held = reserve(attempt_keys + failure_keys).only(n for n, _ in failure_keys)
             session = db.session
-            session.info[_DEFERRED] = attempt_keys
+            session.info[_DEFERRED] = held
             try:
                 response = make_response(view(*args, **kwargs))
             except BaseException as error:
                 session.rollback()
-                _count_left(session)
                 status = getattr(error, "status", None) or getattr(error, "code", None)
-                if isinstance(error, DomainError | HTTPException) and status in FAILURE_STATUSES:
-                    record_failures(failure_keys)
+                failed = isinstance(error, DomainError | HTTPException) and (
+                    status in FAILURE_STATUSES
+                )
+                _settle(session, held, failed)
                 raise
-            _count_left(session)
-            if response.status_code in FAILURE_STATUSES:
-                record_failures(failure_keys)
+            _settle(session, held, response.status_code in FAILURE_STATUSES)
             return response
 
         return wrapper
 
     return decorator
+
+
+def _settle(session, held: Reservation, failed: bool) -> None:
+    """A refused request keeps its failure hits; any other gives them back, unless its
+    logged write already did. (A write that gave them back and a refusal after it: the
+    failure is counted again.)"""
+    pending = session.info.pop(_DEFERRED, None)
+    if failed and pending is None and held.taken:
+        session.commit()
+        with sqlite_writer(session):
+            _increment_keys(session, [(key, _window(name)) for name, key, _ in held.taken])
+            session.commit()
+    elif not failed and pending is not None:
+        give_back(pending)
 
 
 def login_keys(email: str | None) -> list[tuple[str, str | None]]:
@@ -237,18 +357,9 @@ def login_keys(email: str | None) -> list[tuple[str, str | None]]:
 
 def login_guarded(authenticate: Callable, email: str | None):
     """Brute force and password spraying: refuse once the account or the IP address has
-    too many failed logins in the window; count each failure. The API and the login page
-    both go through here."""
-    if not _enabled():
-        return authenticate()
-    keys = login_keys(email)
-    refuse_over_quota(keys)
-    try:
-        return authenticate()
-    except DomainError as error:
-        if error.status in FAILURE_STATUSES:
-            record_failures(keys)
-        raise
+    too many failed logins in the window; each try holds a failure hit on both, kept when
+    it fails. The API and the login page both go through here."""
+    return guarded(login_keys(email), authenticate)
 
 
 def client_ip() -> str:

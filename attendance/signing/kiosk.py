@@ -1,17 +1,19 @@
 """Kiosk mode: a shared tablet in the room. The trainee picks their name and types a PIN,
-or shows a personal QR card. Failed PINs are counted in the database so the limit holds
-across server processes (DOMAIN "Security notes for sign-in")."""
+or shows a personal QR card. PIN tries are counted in the database so the limit holds
+across server processes (DOMAIN "Security notes for sign-in"), and each try is counted
+*before* its PIN is checked, by one atomic statement whose returned count decides: forty
+guesses sent at once get exactly ``MAX_PIN_FAILURES`` checked, the rest are refused."""
 
 import secrets
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import and_, bindparam, case, null, select, update
 from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from attendance.errors import DomainError, NotFound
 from attendance.models import Emargement, KioskCredential, Organisation, Slot, Trainee
-from attendance.models.types import utcnow
+from attendance.models.types import UTCDateTime, utcnow
 from attendance.signing import tokens
 from attendance.signing.common import (
     Client,
@@ -23,6 +25,7 @@ from attendance.signing.common import (
 from attendance.signing.signature import decode_signature
 from attendance.signing.statements import SlotContext
 from attendance.signing.window import require_inside
+from attendance.sql import sqlite_writer
 
 KIOSK_COOKIE = "attendance_kiosk"
 MAX_PIN_FAILURES = 5
@@ -92,15 +95,10 @@ def kiosk_slot(session: Session, kiosk_token: str | None) -> Slot:
 
 
 class PinRefused(DomainError):
-    """A wrong PIN, counted in the session towards the lock (``MAX_PIN_FAILURES``): the edge
-    commits before answering, since any other refusal is rolled back."""
+    """A wrong PIN. Its try was counted (and committed) before the PIN was checked."""
 
 
-def _bad_pin(row: KioskCredential | None, now: datetime) -> PinRefused:
-    if row is not None:
-        row.failed_attempts += 1
-        if row.failed_attempts >= MAX_PIN_FAILURES:
-            row.locked_until, row.failed_attempts = now + timedelta(minutes=LOCK_MINUTES), 0
+def _wrong_pin() -> PinRefused:
     return PinRefused(
         "KIOSK_PIN_INVALID",
         "Code PIN incorrect : réessayez ou utilisez votre carte QR.",
@@ -108,17 +106,76 @@ def _bad_pin(row: KioskCredential | None, now: datetime) -> PinRefused:
     )
 
 
+def _pin_locked(locked_until: datetime | None, now: datetime) -> DomainError:
+    seconds = int((locked_until - now).total_seconds()) if locked_until else LOCK_MINUTES * 60
+    seconds = max(seconds, 1)
+    minutes = -(-seconds // 60)
+    return DomainError(
+        "KIOSK_PIN_LOCKED",
+        f"Trop d'essais : le code PIN est bloqué encore {minutes} minute"
+        f"{'s' if minutes > 1 else ''}. Utilisez votre carte QR ou voyez le formateur.",
+        {"retry_after_seconds": seconds},
+        status=429,
+    )
+
+
+_PINS = KioskCredential.__table__
+_NOW = bindparam("now", type_=UTCDateTime())
+_COOL_DOWN_OVER = and_(_PINS.c.locked_until.is_not(None), _PINS.c.locked_until <= _NOW)
+_TRIES = case((_COOL_DOWN_OVER, 1), else_=_PINS.c.failed_attempts + 1)
+# One try more (the count starts again once a cool-down is over); the try that reaches the
+# limit sets the lock. Returns the count and the lock this try sees.
+_TAKE_TRY = (
+    update(_PINS)
+    .where(_PINS.c.id == bindparam("credential_id"))
+    .values(
+        failed_attempts=_TRIES,
+        locked_until=case(
+            (_TRIES == MAX_PIN_FAILURES, bindparam("until", type_=UTCDateTime())),
+            (_COOL_DOWN_OVER, null()),
+            else_=_PINS.c.locked_until,
+        ),
+        updated_at=_NOW,
+    )
+    .returning(_PINS.c.failed_attempts, _PINS.c.locked_until)
+)
+_PIN_RIGHT = (
+    update(_PINS)
+    .where(_PINS.c.id == bindparam("credential_id"))
+    .values(failed_attempts=0, locked_until=None, updated_at=_NOW)
+)
+
+
+def _counted(session: Session, statement, parameters: dict):
+    """Run one counter statement in a transaction of its own, committed at once: the count
+    must hold whatever the request does next, and be seen by the requests racing it. The
+    session's read transaction ends first (on SQLite a stale snapshot cannot write)."""
+    session.commit()
+    with sqlite_writer(session):
+        result = session.connection().execute(statement, parameters)
+        row = result.one() if result.returns_rows else None
+        session.commit()
+    return row
+
+
 def _check_pin(session: Session, trainee: Trainee, pin: str | None, now: datetime) -> None:
+    """After ``MAX_PIN_FAILURES`` wrong tries the PIN is locked for ``LOCK_MINUTES``, the
+    right PIN included; the personal QR card still works."""
     row = session.scalar(select(KioskCredential).where(KioskCredential.trainee_id == trainee.id))
     if row is not None and row.locked_until is not None and row.locked_until > now:
-        raise DomainError(
-            "KIOSK_PIN_LOCKED",
-            f"Trop d'essais : le code PIN est bloqué {LOCK_MINUTES} minutes. Voyez le formateur.",
-            status=429,
-        )
-    if row is None or row.pin_hash is None or not pin or not check_password_hash(row.pin_hash, pin):
-        raise _bad_pin(row, now)
-    row.failed_attempts = 0
+        raise _pin_locked(row.locked_until, now)  # refused without writing
+    if row is None or row.pin_hash is None:
+        raise _wrong_pin()  # no PIN to guess, nothing to count
+    credential_id, pin_hash = row.id, row.pin_hash
+    until = now + timedelta(minutes=LOCK_MINUTES)
+    parameters = {"credential_id": credential_id, "now": now, "until": until}
+    tries, locked_until = _counted(session, _TAKE_TRY, parameters)
+    locked = locked_until is not None and locked_until > now and tries != MAX_PIN_FAILURES
+    if tries > MAX_PIN_FAILURES or locked:
+        raise _pin_locked(locked_until, now)
+    if not pin or not check_password_hash(pin_hash, pin):
+        raise _wrong_pin()
+    _counted(session, _PIN_RIGHT, {"credential_id": credential_id, "now": now})
 
 
 def _check_card(session: Session, trainee: Trainee, card: str) -> None:

@@ -6,6 +6,7 @@ from flask import request
 from attendance.security.ratelimit import client_ip, rate_limited
 from attendance.signing.devices import DEVICE_COOKIE
 from attendance.signing.kiosk import KIOSK_COOKIE
+from attendance.sql import queues_its_writes
 
 
 def signin_attempt_keys() -> list[tuple[str, str | None]]:
@@ -33,5 +34,13 @@ def invitation_failure_keys() -> list[tuple[str, str | None]]:
     return [("invitation_ip_failures", client_ip())]
 
 
-signin_limited = rate_limited(attempts=signin_attempt_keys, failures=signin_failure_keys)
+_signin_quotas = rate_limited(attempts=signin_attempt_keys, failures=signin_failure_keys)
+
+
+def signin_limited(view):
+    """A sign-in endpoint: its quotas, and its writes queued one by one (logged writes,
+    counters), not the whole request."""
+    return queues_its_writes(_signin_quotas(view))
+
+
 signin_page_limited = rate_limited(failures=signin_failure_keys)

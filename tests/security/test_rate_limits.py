@@ -1,6 +1,6 @@
 """Abuse limits: brute-force login, invitation guessing, a phone hammering the sign-in
 endpoint. Counters live in the database, so a second app (another process or server)
-sees the same count."""
+sees the same count; a burst of parallel requests gets exactly the limit through."""
 
 from sqlalchemy import select
 
@@ -9,6 +9,7 @@ from attendance.extensions import db
 from attendance.models import ApiToken, RateLimitCounter
 from attendance.security.ratelimit import DEFAULT_LIMITS
 from tests.api.helpers import assert_error, count
+from tests.concurrency import burst, tally
 from tests.factories import (
     PASSWORD,
     bind_phone,
@@ -106,3 +107,38 @@ def test_a_phone_hammering_the_sign_in_endpoint_is_slowed_but_others_are_not(cli
     assert statuses[-1] == 429 and 429 not in statuses[:5]
     client.set_cookie("attendance_device", quiet)
     assert client.post("/api/signins", json=body).status_code != 429
+
+
+def test_a_burst_of_guesses_gets_exactly_the_failure_limit_through(app):
+    limit = DEFAULT_LIMITS["invitation_ip_failures"][0]
+    responses = burst(app, 40, lambda client, i: client.get(f"/i/guess-{i}"))
+    refused = [r for r in responses if r.status_code == 429]
+    assert len(refused) == 40 - limit
+    assert all("Trop de tentatives" in r.get_data(as_text=True) for r in refused)
+
+
+def test_a_burst_from_one_phone_gets_exactly_the_attempt_limit_through(app):
+    app.config["SIGNING_COOKIE_SECURE"] = False
+    app.config["RATE_LIMITS"] = {"signin_client_attempts": (5, 60)}
+    room = make_room(n_trainees=1)
+    phone = bind_phone(room.trainee)
+    db.session.commit()
+    body = {"slot_id": room.slot.id, "token": "not-a-ticket", "signature": signature_data_url()}
+
+    def sign(client, _):
+        client.set_cookie("attendance_device", phone)
+        return client.post("/api/signins", json=body)
+
+    counted = tally(burst(app, 40, sign))
+    assert counted[429, "TOO_MANY_REQUESTS"] == 35 and counted.total() == 40
+
+
+def test_a_burst_of_wrong_passwords_tries_exactly_the_account_limit(app):
+    user = gen_user(gen_org(), "billing")
+    db.session.commit()
+    email = user.email
+    responses = burst(app, 40, lambda client, i: _login(client, email, f"guess-{i:04d}"))
+    assert tally(responses) == {
+        (401, "UNAUTHORIZED"): LOGIN_LIMIT,
+        (429, "TOO_MANY_REQUESTS"): 40 - LOGIN_LIMIT,
+    }

@@ -1,16 +1,20 @@
 """Concurrent double submission: many threads sign at once through the real app (each with
 its own connection); the database keeps one record per (slot, trainee) and the evidence
-chain of the slot stays a single line. Runs on SQLite (WAL) and PostgreSQL like every DB test."""
+chain of the slot stays a single line; a burst of wrong kiosk PINs counts exactly the PIN's
+tries. Runs on SQLite (WAL) and PostgreSQL like every DB test."""
 
 import threading
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import func, select
 
 from attendance.evidence import verify_chain
 from attendance.extensions import db
-from attendance.models import Emargement, EvidenceEntry
+from attendance.models import Emargement, EvidenceEntry, KioskCredential
+from attendance.signing import kiosk
 from attendance.signing.devices import DEVICE_COOKIE
 from attendance.signing.signins import issue_slot_qr
+from tests.concurrency import burst, tally
 from tests.factories import bind_phone, signature_data_url
 
 
@@ -69,3 +73,32 @@ def test_a_room_signing_at_once_keeps_every_record_and_one_chain(app, room):
     ).all()
     assert seqs == list(range(1, len(room.trainees) + 1))
     assert verify_chain(db.session, room.org).ok
+
+
+def test_forty_wrong_pins_at_once_count_five_tries_then_the_right_pin_waits_for_the_cool_down(
+    app, room
+):
+    kiosk.set_pin(db.session, room.org, room.trainee, "4821")
+    kiosk_token = kiosk.start_kiosk(db.session, room.slot)
+    db.session.commit()
+    trainee_id, signature = room.trainee.id, signature_data_url()
+
+    def sign(client, pin):
+        client.set_cookie(kiosk.KIOSK_COOKIE, kiosk_token)
+        body = {"trainee_id": trainee_id, "pin": pin, "signature": signature}
+        return client.post("/api/signins/kiosk", json=body)
+
+    responses = burst(app, 40, lambda client, i: sign(client, f"{1000 + i:04d}"))
+    assert tally(responses) == {
+        (401, "KIOSK_PIN_INVALID"): kiosk.MAX_PIN_FAILURES,
+        (429, "KIOSK_PIN_LOCKED"): 40 - kiosk.MAX_PIN_FAILURES,
+    }
+    right = sign(app.test_client(), "4821")
+    assert (right.status_code, right.get_json()["code"]) == (429, "KIOSK_PIN_LOCKED")
+    assert "bloqué" in right.get_json()["message"]
+    db.session.rollback()  # end this thread's snapshot to see the others' commits
+    assert db.session.scalar(select(func.count()).select_from(Emargement)) == 0
+    credential = db.session.scalars(select(KioskCredential)).one()
+    credential.locked_until = datetime.now(UTC) - timedelta(seconds=1)  # the cool-down ends
+    db.session.commit()
+    assert sign(app.test_client(), "4821").status_code == 201
