@@ -1,10 +1,10 @@
-"""Staff accounts, passwords, API tokens and what each role may do."""
+"""Staff accounts, passwords, sessions, API tokens and what each role may do."""
 
 import hashlib
 import secrets
 from datetime import timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -46,6 +46,14 @@ def hash_password(password: str) -> str:
     return generate_password_hash(password)  # scrypt by default in Werkzeug 3
 
 
+def _check_strength(password: str) -> None:
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise DomainError(
+            "PASSWORD_TOO_SHORT",
+            f"Le mot de passe doit contenir au moins {MIN_PASSWORD_LENGTH} caractères.",
+        )
+
+
 def create_user(
     session: Session, org: Organisation, email: str, full_name: str, role: str, password: str
 ) -> User:
@@ -54,11 +62,7 @@ def create_user(
         raise DomainError(
             "INVALID_ROLE", f"Rôle inconnu : choisissez parmi {', '.join(ROLES)}.", {"role": role}
         )
-    if len(password) < MIN_PASSWORD_LENGTH:
-        raise DomainError(
-            "PASSWORD_TOO_SHORT",
-            f"Le mot de passe doit contenir au moins {MIN_PASSWORD_LENGTH} caractères.",
-        )
+    _check_strength(password)
     if session.scalar(select(func.count()).select_from(User).where(User.email == email)):
         raise Conflict("EMAIL_TAKEN", "Un compte existe déjà avec cette adresse e-mail.")
     user = User(
@@ -79,6 +83,44 @@ def authenticate(session: Session, email: str, password: str) -> User:
         check_password_hash(_DUMMY_HASH, password)
     if user is None or not user.active or not check_password_hash(user.password_hash, password):
         raise Unauthorized("Adresse e-mail ou mot de passe incorrect.")
+    return user
+
+
+def verify_password(user: User, password: str) -> None:
+    """The person at the keyboard knows ``user``'s current password (before changing it)."""
+    if not check_password_hash(user.password_hash, password):
+        raise Unauthorized("Mot de passe actuel incorrect.")
+
+
+def change_password(session: Session, user: User, new_password: str) -> None:
+    """Set a new password and end every session and API token issued before it: whoever
+    learnt the old password, or copied a cookie or a token, is out."""
+    _check_strength(new_password)
+    user.password_hash = hash_password(new_password)
+    end_sessions(session, user)
+    session.execute(
+        update(ApiToken)
+        .where(ApiToken.user_id == user.id, ApiToken.revoked.is_(False))
+        .values(revoked=True)
+    )
+
+
+def end_sessions(session: Session, user: User) -> None:
+    """Every session cookie of ``user`` issued so far stops opening pages (logout, password
+    change): the version it carries no longer matches. Raised in SQL, so two logouts at
+    once both count."""
+    user.session_version = User.session_version + 1
+    session.flush()
+
+
+def user_for_session(session: Session, user_id, session_version) -> User | None:
+    """The user a session cookie stands for, or None when the cookie was ended (logout,
+    password change) or the account deactivated since."""
+    if not isinstance(user_id, int) or not isinstance(session_version, int):
+        return None
+    user = session.get(User, user_id)
+    if user is None or not user.active or user.session_version != session_version:
+        return None
     return user
 
 

@@ -131,7 +131,8 @@ def describe(error: BaseException) -> Failure:
     cannot hold (an id of 2^63, found by fuzzing) is the request's fault (422), an unreachable
     database is worth a retry (503), anything else unexpected is a 500."""
     if isinstance(error, DomainError):
-        return Failure(error.status, error.code, error.message, error.details)
+        retry_after = error.details.get("retry_after_seconds") if error.status == 429 else None
+        return Failure(error.status, error.code, error.message, error.details, retry_after)
     if isinstance(error, OverflowError | DataError):
         message = "Valeur hors limites : un nombre ou un texte dépasse ce qui est accepté."
         return Failure(422, "VALUE_OUT_OF_RANGE", message, {})

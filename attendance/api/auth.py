@@ -8,7 +8,7 @@ from attendance.accounts import authenticate, issue_api_token
 from attendance.api.common import permission_required
 from attendance.api.french import FrenchSchema
 from attendance.extensions import db
-from attendance.security.ratelimit import login_guarded
+from attendance.security.login import password_guarded
 
 blp = Blueprint("auth", __name__, url_prefix="/api/auth", description="Connexion et jetons")
 
@@ -37,11 +37,11 @@ class MeSchema(FrenchSchema):
 @blp.arguments(LoginSchema)
 @blp.response(201, TokenSchema)
 @blp.alt_response(401, description="E-mail ou mot de passe incorrect")
-@blp.alt_response(429, description="Trop de tentatives échouées (compte ou adresse IP)")
+@blp.alt_response(429, description="Trop de tentatives échouées : patientez (Retry-After)")
 @blp.doc(security=[])
 def login(credentials):
     """Échange e-mail et mot de passe contre un jeton d'accès."""
-    user = login_guarded(
+    user = password_guarded(
         lambda: authenticate(db.session, credentials["email"], credentials["password"]),
         credentials["email"],
     )

@@ -9,8 +9,8 @@ from flask.cli import with_appcontext
 from flask_migrate import upgrade
 from tqdm import tqdm
 
-from attendance.accounts import create_user
-from attendance.cli.common import SIRET_OPTION, fail, organisation
+from attendance.accounts import change_password, create_user
+from attendance.cli.common import SIRET_OPTION, fail, organisation, staff_account
 from attendance.contract.importer import import_file
 from attendance.demo import load_demo
 from attendance.errors import DomainError
@@ -36,6 +36,24 @@ def create_user_command(email, full_name, role, siret, password):
         fail(error)
     db.session.commit()
     click.echo(f"Compte créé : {user.email} ({user.role}) pour {org.name}.")
+
+
+@click.command("set-password")
+@click.option("--email", required=True)
+@SIRET_OPTION
+@click.password_option("--password", help="Au moins 10 caractères")
+@with_appcontext
+def set_password_command(email, siret, password):
+    """Change le mot de passe d'un compte et ferme ses sessions et jetons d'accès."""
+    org = organisation(siret)
+    user = staff_account(org, email)
+    try:
+        change_password(db.session, user, password)
+    except DomainError as error:
+        db.session.rollback()
+        fail(error)
+    db.session.commit()
+    click.echo(f"Mot de passe changé pour {user.email} : ses sessions et jetons sont fermés.")
 
 
 @click.command("import")
@@ -117,4 +135,4 @@ def serve_command(host, port, workers):
     os.execvp(args[0], args)
 
 
-COMMANDS = (create_user_command, import_command, demo_command, serve_command)
+COMMANDS = (create_user_command, set_password_command, import_command, demo_command, serve_command)

@@ -55,6 +55,9 @@ class User(db.Model):
     password_hash: Mapped[str] = mapped_column(String(255))
     active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # Copied into the session cookie at login; raised on logout and password change, which
+    # ends every session issued before (a signed cookie cannot be taken back otherwise).
+    session_version: Mapped[int] = mapped_column(default=0, server_default="0")
 
     organisation: Mapped[Organisation] = relationship(back_populates="users")
 

@@ -36,9 +36,11 @@ from attendance.models import RateLimitCounter
 from attendance.sql import sqlite_writer, upsert
 
 DEFAULT_LIMITS = {
-    # Failed logins per account and per IP address (brute force, password spraying).
-    "login_account_failures": (10, 15 * 60),
+    # Failed logins (attendance.security.login): one account from one IP address, every
+    # account from one address (password spraying), one account from everywhere (slower).
+    "login_device_failures": (5, 15 * 60),
     "login_ip_failures": (50, 15 * 60),
+    "login_account_failures": (50, 60 * 60),
     # Phone invitations: unknown or used tokens per IP; every opening per IP (a classroom
     # binding its phones at once stays far below).
     "invitation_ip_failures": (20, 10 * 60),
@@ -350,16 +352,37 @@ def _settle(session, held: Reservation, failed: bool) -> None:
         give_back(pending)
 
 
-def login_keys(email: str | None) -> list[tuple[str, str | None]]:
-    account = email.strip().lower() if isinstance(email, str) else None
-    return [("login_account_failures", account), ("login_ip_failures", client_ip())]
+def reserve_one(name: str, value: str) -> int:
+    """Take one try of ``value`` under limit ``name`` before trying: 0 when taken, else the
+    seconds until the window ends. Counting first (one atomic upsert) and refusing above the
+    quota lets no more than the quota through, even from a burst of parallel requests;
+    checking first and counting after let them all pass the check. Commits."""
+    if not _enabled():
+        return 0
+    quota = _limit(name)[0]
+    if counts([(name, value)]).get((name, value), 0) >= quota or hit(name, value) > quota:
+        return _retry_after(name)
+    return 0
 
 
-def login_guarded(authenticate: Callable, email: str | None):
-    """Brute force and password spraying: refuse once the account or the IP address has
-    too many failed logins in the window; each try holds a failure hit on both, kept when
-    it fails. The API and the login page both go through here."""
-    return guarded(login_keys(email), authenticate)
+def release_one(name: str, value: str) -> None:
+    """Give back a try taken with ``reserve_one`` that turned out not to count (the password was
+    right, the request failed for another reason). Commits."""
+    if not _enabled():
+        return
+    session = db.session
+    session.commit()
+    with sqlite_writer(session):
+        session.connection().execute(
+            _COUNTERS.update()
+            .where(
+                _COUNTERS.c.key == _key(name, value),
+                _COUNTERS.c.window == _window(name),
+                _COUNTERS.c.hits > 0,
+            )
+            .values(hits=_COUNTERS.c.hits - 1)
+        )
+        session.commit()
 
 
 def client_ip() -> str:

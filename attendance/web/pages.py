@@ -1,26 +1,46 @@
-"""Login and the staff home page."""
+"""Login, logout, one's password and the staff home page."""
 
 from functools import wraps
 
-from flask import Blueprint, g, redirect, render_template, request, session, url_for
+from flask import Blueprint, flash, g, redirect, render_template, request, session, url_for
 from sqlalchemy import func, select
 
 from attendance import clock
-from attendance.accounts import authenticate, can
-from attendance.errors import Unauthorized
+from attendance.accounts import (
+    authenticate,
+    can,
+    change_password,
+    end_sessions,
+    user_for_session,
+    verify_password,
+)
+from attendance.errors import DomainError, Unauthorized
 from attendance.extensions import db
-from attendance.models import Composante, Pathway, PurchaseOrder, Slot, User
-from attendance.security.ratelimit import TooManyRequests, login_guarded
+from attendance.models import Composante, Pathway, PurchaseOrder, Slot
+from attendance.security.login import password_guarded
+from attendance.security.ratelimit import TooManyRequests
+from attendance.security.redirects import local_path
 from attendance.tenancy import org_select
 
 bp = Blueprint("pages", __name__)
 
 
+def _start_session(user) -> None:
+    session.clear()
+    session["user_id"], session["session_version"] = user.id, user.session_version
+
+
+def _session_user():
+    """The signed-in user, or None when the cookie was ended on the server (logout,
+    password change) or the account deactivated."""
+    return user_for_session(db.session, session.get("user_id"), session.get("session_version"))
+
+
 def login_required(view):
     @wraps(view)
     def wrapper(*args, **kwargs):
-        user = db.session.get(User, session.get("user_id") or 0)
-        if user is None or not user.active:
+        user = _session_user()
+        if user is None:
             session.clear()
             return redirect(url_for("pages.login", next=request.full_path))
         g.user, g.org = user, user.organisation
@@ -29,34 +49,62 @@ def login_required(view):
     return wrapper
 
 
+def _refused(template: str, error: DomainError, **context):
+    response = render_template(template, error=error.message, **context), error.status
+    if isinstance(error, TooManyRequests):
+        return *response, {"Retry-After": str(error.details["retry_after_seconds"])}
+    return response
+
+
 @bp.route("/login", methods=["GET", "POST"])
 def login():
-    error, status = None, 401
-    if request.method == "POST":
-        email = request.form.get("email", "")
-        try:
-            user = login_guarded(
-                lambda: authenticate(db.session, email, request.form.get("password", "")), email
-            )
-        except TooManyRequests as exc:
-            error, status = exc.message, exc.status
-        except Unauthorized as exc:
-            error = exc.message
-        else:
-            session.clear()
-            session["user_id"] = user.id
-            target = request.args.get("next", "")
-            # Only same-site paths: an open redirect would turn the login into a phishing tool.
-            if not target.startswith("/") or target.startswith("//"):
-                target = url_for("pages.home")
-            return redirect(target)
-    return render_template("login.html", error=error), (status if error else 200)
+    if request.method == "GET":
+        return render_template("login.html", error=None)
+    email = request.form.get("email", "")
+    password = request.form.get("password", "")
+    try:
+        user = password_guarded(lambda: authenticate(db.session, email, password), email)
+    except (TooManyRequests, Unauthorized) as error:
+        return _refused("login.html", error)
+    _start_session(user)
+    # An open redirect would turn the login into a phishing tool: local paths only.
+    return redirect(local_path(request.args.get("next")) or url_for("pages.home"))
 
 
 @bp.post("/logout")
 def logout():
+    """Ends every session of the user on the server, not only this cookie: a copy taken
+    before (another browser, a stolen cookie) no longer opens a page."""
+    user = _session_user()
+    if user is not None:
+        end_sessions(db.session, user)
     session.clear()
     return redirect(url_for("pages.login"))
+
+
+@bp.route("/compte/mot-de-passe", methods=["GET", "POST"])
+@login_required
+def password():
+    """One's own password: the current one is checked (within the login limits, so a
+    borrowed session cannot guess it); every other session and API token ends, this one
+    goes on."""
+    if request.method == "GET":
+        return render_template("password.html", error=None)
+    new = request.form.get("new_password", "")
+    if new != request.form.get("new_password_again", ""):
+        message = "Les deux nouveaux mots de passe ne sont pas identiques."
+        error = DomainError("PASSWORDS_DIFFER", message, status=422)
+        return _refused("password.html", error)
+    current = request.form.get("current_password", "")
+    try:
+        password_guarded(lambda: verify_password(g.user, current), g.user.email)
+        change_password(db.session, g.user, new)
+    except DomainError as error:
+        db.session.rollback()
+        return _refused("password.html", error)
+    _start_session(g.user)
+    flash("Mot de passe changé : vos autres sessions et jetons d'accès sont fermés.", "success")
+    return redirect(url_for("pages.home"))
 
 
 @bp.get("/")

@@ -1,9 +1,10 @@
 """Login for a bearer token; passwords are hashed."""
 
+from attendance.accounts import change_password
 from attendance.extensions import db
 from attendance.models import ApiToken, User
 from tests.api.helpers import assert_error
-from tests.factories import PASSWORD, gen_org, gen_user
+from tests.factories import PASSWORD, csrf_form, gen_org, gen_user
 
 
 def test_login_returns_a_token_that_opens_the_api(client, app):
@@ -39,3 +40,32 @@ def test_wrong_password_and_unknown_email_get_the_same_french_error(client, app)
 def test_unknown_api_route_and_wrong_method_answer_in_json(client, app):
     assert_error(client.get("/api/nothing-here"), 404, "NOT_FOUND")
     assert_error(client.put("/api/trainees"), 405, "METHOD_NOT_ALLOWED")
+
+
+def test_a_password_change_revokes_the_api_tokens(client, app):
+    user = gen_user(gen_org(), "billing")
+    db.session.commit()
+    headers = {"Authorization": f"Bearer {_token(client, user.email, PASSWORD)}"}
+    assert client.get("/api/auth/me", headers=headers).status_code == 200
+    change_password(db.session, db.session.get(User, user.id), "a brand new passphrase")
+    db.session.commit()
+    assert_error(client.get("/api/auth/me", headers=headers), 401, "UNAUTHORIZED")
+    fresh = {"Authorization": f"Bearer {_token(client, user.email, 'a brand new passphrase')}"}
+    assert client.get("/api/auth/me", headers=fresh).status_code == 200
+
+
+def test_a_web_logout_leaves_the_api_tokens_alone(client, app):
+    """Tokens are the API's own credentials (a script, an export job): logging out of the
+    pages ends the browser sessions only."""
+    user = gen_user(gen_org(), "billing")
+    db.session.commit()
+    headers = {"Authorization": f"Bearer {_token(client, user.email, PASSWORD)}"}
+    client.post("/login", data=csrf_form(client, {"email": user.email, "password": PASSWORD}))
+    client.post("/logout", data=csrf_form(client))
+    assert client.get("/api/auth/me", headers=headers).status_code == 200
+
+
+def _token(client, email, password):
+    response = client.post("/api/auth/token", json={"email": email, "password": password})
+    assert response.status_code == 201, response.get_json()
+    return response.get_json()["token"]

@@ -152,6 +152,7 @@ def test_the_roster_shows_who_was_reminded(app, client, smtp):
     )
     with client.session_transaction() as cookie:
         cookie["user_id"] = group.trainer.id
+        cookie["session_version"] = group.trainer.session_version
     page = client.get(f"/seances/{group.slot.id}")
     html = page.get_data(as_text=True)
     assert page.status_code == 200, html[:500]

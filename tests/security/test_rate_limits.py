@@ -20,7 +20,7 @@ from tests.factories import (
     signature_data_url,
 )
 
-LOGIN_LIMIT = DEFAULT_LIMITS["login_account_failures"][0]
+LOGIN_LIMIT = DEFAULT_LIMITS["login_device_failures"][0]
 
 
 def _login(client, email, password):
@@ -63,7 +63,7 @@ def test_counters_store_no_email_or_ip_address_in_clear(client, app):
     db.session.commit()
     _login(client, user.email, "wrong-password")
     keys = db.session.scalars(select(RateLimitCounter.key)).all()
-    assert len(keys) == 2
+    assert len(keys) == 3  # this device, this address, this account
     assert not any(user.email in key or "127.0.0.1" in key for key in keys)
 
 
