@@ -200,9 +200,9 @@ def _plan(session, org, composantes, months, trainer, trainees, now) -> int:
             count += 1
             if day < today and slot.ends_at < now:
                 _sign_past_slot(session, org, slot, trainees, composante)
-                # The last two days stay for the trainer to validate: the month page then
-                # shows what still blocks validation.
-                if slot.ends_at < now - timedelta(days=2):
+                # The current month's last two days stay for the trainer to validate: its
+                # page then shows what still blocks validation. Earlier months are closed.
+                if slot.ends_at < now - timedelta(days=2) or day < clock.first_of_month(today):
                     slot.validated_at = slot.ends_at + timedelta(minutes=5)
                     slot.validated_by_id = trainer.id
                     slot.trainer_signature_png = _demo_signature()

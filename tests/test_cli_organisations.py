@@ -11,6 +11,7 @@ import zipfile
 import pytest
 from sqlalchemy import func, select
 
+from attendance import evidence
 from attendance.extensions import db
 from attendance.models import Emargement, Invoice, MonthDeclaration, MonthPeriod, Organisation, User
 from tests.factories import month_setting
@@ -26,7 +27,12 @@ def two_orgs(app):
     b = month_setting()
     for trainee, name in zip(b.trainees, ("Durand", "Leroy"), strict=True):
         trainee.last_name = name
-    for emargement in db.session.scalars(select(Emargement).filter_by(slot_id=b.slots[1].id)):
+    gone = db.session.scalars(select(Emargement).filter_by(slot_id=b.slots[1].id)).all()
+    # A deletion on purpose goes into the log, or audit verify names the missing records.
+    chain = evidence.slot_chain(b.slots[1].id)
+    evidence.lock_chain(db.session, b.org.id, chain)
+    evidence.append(db.session, b.org.id, "records_deleted", evidence.deleted(gone), chain=chain)
+    for emargement in gone:
         db.session.delete(emargement)
     db.session.flush()
     db.session.delete(b.slots[1])

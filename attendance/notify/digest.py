@@ -120,25 +120,33 @@ def digest_message(
 
 
 def send_digests(session: Session, channel: Channel, now: datetime | None = None) -> DigestReport:
-    """``attendance digest``: one e-mail per staff member of each organisation with open
-    points this month; nothing is sent where nothing is open."""
+    """``attendance digest``: one e-mail per staff member of each organisation and month with
+    open points; nothing is sent where nothing is open. The month of today's slots and, on
+    the 1st, the month that just ended (the digest runs each morning: that month is the one
+    to close)."""
     now = now or utcnow()
-    zone = clock.zone()
-    month = clock.first_of_month(now.astimezone(zone).date())
+    months = sorted(
+        {
+            clock.first_of_month(clock.local_day(now - timedelta(days=1))),
+            clock.first_of_month(clock.local_day(now)),
+        }
+    )
     report = DigestReport()
     for org in session.scalars(select(Organisation).order_by(Organisation.id)).all():
-        digests = month_digest(session, org, month, now)
-        if not digests:
+        found = [(month, month_digest(session, org, month, now)) for month in months]
+        found = [(month, digests) for month, digests in found if digests]
+        if not found:
             report.nothing_to_report += 1
             continue
         chains = evidence.recent_chains(session, org, now - ANCHOR_WINDOW)
         anchor = evidence.take_anchor(session, org, chains)
-        for user in staff_recipients(session, org):
-            try:
-                channel.send(digest_message(org, month, digests, user.email, anchor))
-            except (OSError, ValueError) as error:
-                report.failed += 1
-                report.errors.append(f"{user.email} : {error}")
-                continue
-            report.sent += 1
+        for month, digests in found:
+            for user in staff_recipients(session, org):
+                try:
+                    channel.send(digest_message(org, month, digests, user.email, anchor))
+                except (OSError, ValueError) as error:
+                    report.failed += 1
+                    report.errors.append(f"{user.email} : {error}")
+                    continue
+                report.sent += 1
     return report
