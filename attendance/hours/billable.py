@@ -546,11 +546,13 @@ def first_month(order: PurchaseOrder, month: date) -> date:
 
 
 def month_series(
-    session: Session, org: Organisation, order: PurchaseOrder, through: date
+    session: Session, org: Organisation, order: PurchaseOrder, through: date, *, live: bool = False
 ) -> list[MonthFigures]:
     """Every month of the BDC from its first through ``through``: a validated month's frozen
     figures, the others computed from the realised hours, each starting where the month
-    before ended. Two GROUP BY statements for all the months computed."""
+    before ended; ``live`` computes ``through`` itself from the hours even when frozen (its
+    trainee rows feed the declaration and the compliance view). Two GROUP BY statements for
+    all the months computed."""
     through = clock.first_of_month(through)
     months = clock.months_between(first_month(order, through), through)
     frozen = {
@@ -563,17 +565,18 @@ def month_series(
                 MonthPeriod.figures.is_not(None),
             )
         )
+        if not (live and month == through)
     }
-    live = [m for m in months if m not in frozen]
+    live_months = [m for m in months if m not in frozen]
     ctx = _context(session, order)
     rows_by_month: dict[date, list[HoursRow]] = defaultdict(list)
     held: dict[date, dict] = defaultdict(dict)
-    if live:
-        for row in realised_hours(session, org, order.id, live[0], live[-1]):
+    if live_months:
+        for row in realised_hours(session, org, order.id, live_months[0], live_months[-1]):
             rows_by_month[row.month].append(row)
         if any(c.billing_unit == GROUP_HOUR for c in ctx.composantes):
             for (cid, month), entry in held_group_minutes(
-                session, org, order.id, live[0], live[-1]
+                session, org, order.id, live_months[0], live_months[-1]
             ).items():
                 held[month][cid] = entry
     series, carry = [], Carry()
@@ -596,22 +599,6 @@ def month_figures(
 def live_month_figures(
     session: Session, org: Organisation, order: PurchaseOrder, month: date
 ) -> MonthFigures:
-    """The month computed from the realised hours even when it is frozen (its trainee rows
-    are needed by the declaration and the compliance view), after the earlier months'
-    allocation."""
-    month = clock.first_of_month(month)
-    series = (
-        month_series(session, org, order, clock.previous_month(month))
-        if (first_month(order, month) < month)
-        else []
-    )
-    carry = series[-1].carry if series else Carry()
-    ctx = _context(session, order)
-    rows = realised_hours(session, org, order.id, month)
-    held = {}
-    if any(c.billing_unit == GROUP_HOUR for c in ctx.composantes):
-        held = {
-            cid: entry
-            for (cid, _), entry in held_group_minutes(session, org, order.id, month, month).items()
-        }
-    return _compute_month(ctx, month, rows, held, carry)
+    """The month computed from the realised hours even when it is frozen, after the earlier
+    months' allocation."""
+    return month_series(session, org, order, month, live=True)[-1]
