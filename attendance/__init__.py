@@ -5,6 +5,7 @@ from pathlib import Path
 
 from flask import Flask, g, request
 from flask.cli import FlaskGroup
+from flask_wtf.csrf import CSRFError
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DataError, DBAPIError
@@ -100,6 +101,9 @@ def create_app(test_config: dict | None = None) -> Flask:
     register_error_handlers(app)
     app.before_request(refuse_malformed_json)
     register_api(rest_api)
+    from attendance.api.docs import bp as swagger_ui
+
+    app.register_blueprint(swagger_ui)
     from attendance.api import BLUEPRINTS
     from attendance.security import init_security
 
@@ -131,10 +135,13 @@ def register_error_handlers(app: Flask) -> None:
     for the API and JSON-asking clients, a French page with a way back for everyone else. A
     database error that is not the database being away is a bug: re-raised, it becomes a 500."""
     from attendance.api.errors import error_response
+    from attendance.security import csrf_refusal
     from attendance.web.errors import error_page
 
     def answer(error):
         _safe_rollback()
+        if isinstance(error, CSRFError):
+            error = csrf_refusal(error)
         database_bug = isinstance(error, DBAPIError) and not isinstance(error, DataError)
         if database_unreachable(error):
             log.warning("database unavailable: %s", error.__class__.__name__)

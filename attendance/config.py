@@ -74,9 +74,8 @@ class Config:
         self.OPENAPI_URL_PREFIX = "/api"
         self.OPENAPI_JSON_PATH = "openapi.json"
         self.OPENAPI_SWAGGER_UI_PATH = "docs"
-        self.OPENAPI_SWAGGER_UI_URL = env.get(
-            "OPENAPI_SWAGGER_UI_URL", "https://cdn.jsdelivr.net/npm/swagger-ui-dist/"
-        )
+        # Served from the swagger-ui-bundle package (attendance.api.docs): offline, same origin.
+        self.OPENAPI_SWAGGER_UI_URL = "/api/docs/ui/"
         self.API_SPEC_OPTIONS = {
             "security": [{"bearerAuth": []}],
             "components": {"securitySchemes": {"bearerAuth": {"type": "http", "scheme": "bearer"}}},

@@ -8,9 +8,17 @@ from flask import g
 from flask_wtf.csrf import CSRFError, CSRFProtect
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from attendance.extensions import db
+from attendance.errors import DomainError
 
 csrf = CSRFProtect()
+
+
+def csrf_refusal(error: CSRFError) -> DomainError:
+    """A form without its token (posted from another site, or a page kept open across a
+    logout): refused, nothing done; the person reloads the page."""
+    message = "La page a expiré ou ne vient pas de ce site : rechargez-la puis recommencez."
+    return DomainError("CSRF_REFUSED", message, status=400)
+
 
 # Pages load only our own scripts and stylesheets: no inline script or style attribute
 # (templates use classes), so an injected <script> or onclick= never runs.
@@ -30,26 +38,10 @@ CONTENT_SECURITY_POLICY = "; ".join(
 )
 
 
-def _swagger_policy(cdn: str) -> str:
-    """Swagger UI (``/api/docs``) runs an inline bootstrap script from its CDN bundle."""
-    origin = "/".join(cdn.split("/")[:3])
-    return (
-        f"default-src 'self'; script-src 'self' 'unsafe-inline' {origin}; "
-        f"style-src 'self' 'unsafe-inline' {origin}; img-src 'self' data: {origin}; "
-        "object-src 'none'; base-uri 'none'; frame-ancestors 'none'"
-    )
-
-
 def _security_headers(app):
-    swagger_path = f"{app.config['OPENAPI_URL_PREFIX']}/{app.config['OPENAPI_SWAGGER_UI_PATH']}"
-    swagger_policy = _swagger_policy(app.config["OPENAPI_SWAGGER_UI_URL"])
-
     def add_headers(response):
-        from flask import request
-
         headers = response.headers
-        policy = swagger_policy if request.path == swagger_path else CONTENT_SECURITY_POLICY
-        headers.setdefault("Content-Security-Policy", policy)
+        headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
         headers.setdefault("X-Content-Type-Options", "nosniff")
         headers.setdefault("X-Frame-Options", "DENY")
         headers.setdefault("Referrer-Policy", "same-origin")
@@ -72,14 +64,6 @@ def init_security(app, api_blueprints) -> None:
     for blueprint in api_blueprints:
         csrf.exempt(blueprint)
     app.after_request(_security_headers(app))
-
-    @app.errorhandler(CSRFError)
-    def _csrf_refused(error):
-        """A form without its token (posted from another site, or a page kept open across a
-        logout): refused, nothing done; the person reloads the page."""
-        db.session.rollback()
-        message = "La page a expiré ou ne vient pas de ce site : rechargez-la puis recommencez."
-        return message, 400, {"Content-Type": "text/plain; charset=utf-8"}
 
     @app.before_request
     def _fresh_csrf_cache():

@@ -3,11 +3,14 @@
 from attendance import clock
 from attendance.web import billing, documents, hours, months, pages, signing
 from attendance.web.forms import refuse_forbidden_form_text
+from attendance.web.nav import has_endpoint, nav_links
 
 
 def register_pages(app) -> None:
     app.before_request(refuse_forbidden_form_text)
     app.add_template_filter(clock.display, "paris")
+    app.add_template_global(has_endpoint)
+    app.add_template_global(nav_links)
     app.register_blueprint(pages.bp)
     app.register_blueprint(hours.bp)
     app.register_blueprint(months.bp)

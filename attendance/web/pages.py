@@ -1,8 +1,19 @@
-"""Login, logout, one's password and the staff home page."""
+"""Login, logout, one's password, the staff home page and the site's icon."""
 
 from functools import wraps
 
-from flask import Blueprint, flash, g, redirect, render_template, request, session, url_for
+from flask import (
+    Blueprint,
+    current_app,
+    flash,
+    g,
+    redirect,
+    render_template,
+    request,
+    send_from_directory,
+    session,
+    url_for,
+)
 from sqlalchemy import func, select
 
 from attendance import clock
@@ -133,3 +144,9 @@ def home():
     slots = db.session.scalars(slots_query).all()
     today_month = today.strftime("%Y-%m")
     return render_template("home.html", orders=orders, slots=slots, today_month=today_month)
+
+
+@bp.get("/favicon.ico")
+def favicon():
+    """Browsers ask for /favicon.ico whatever the page links (and bookmarks keep it)."""
+    return send_from_directory(current_app.static_folder, "favicon.ico", max_age=86400)
