@@ -26,9 +26,9 @@ ENTRIES: tuple[Entry, ...] = (
     Entry("Bons de commande", "order_pages.index", "contract:read", ("order_pages",)),
     Entry("Stagiaires", "trainee_pages.index", "trainee:read", ("trainee_pages", "phone_pages")),
     Entry("Planning", "planning_pages.week", "slot:read", ("planning_pages",)),
-    Entry("Conformité des heures", "hours_pages.index", "contract:read", ("hours_pages",)),
+    Entry("Conformité", "hours_pages.index", "contract:read", ("hours_pages",)),
     Entry(
-        "Mois et facturation",
+        "Facturation",
         "billing_pages.index",
         "contract:read",
         ("billing_pages", "month_pages", "documents_pages", "job_pages"),

@@ -28,6 +28,7 @@ def _login(page, base, user):
 
 
 @pytest.mark.browser
+@pytest.mark.console_errors
 def test_a_csp_violation_on_a_page_is_detected(live_server, page, app):
     """The probe works: an inline style injected into a page is refused and reported."""
     found = _violations(page)

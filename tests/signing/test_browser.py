@@ -6,6 +6,7 @@ import io
 from datetime import UTC, datetime, timedelta
 
 import pytest
+import zxingcpp  # a test dependency: missing, the run fails instead of skipping
 from PIL import Image
 from sqlalchemy import select
 
@@ -16,8 +17,6 @@ from attendance.signing.signins import issue_slot_link
 from tests.factories import PASSWORD, make_room
 
 pytestmark = pytest.mark.browser
-playwright_api = pytest.importorskip("playwright.sync_api")
-zxingcpp = pytest.importorskip("zxingcpp")
 
 PHONE = {
     "viewport": {"width": 390, "height": 844},
@@ -77,10 +76,12 @@ def _read_projected_qr(page) -> str:
     return found[0].text
 
 
-def test_phone_scans_projected_qr_signs_then_trainer_sees_and_validates(app, chromium, live_server):
+def test_phone_scans_projected_qr_signs_then_trainer_sees_and_validates(
+    app, browser_context, live_server
+):
     room = make_room(n_trainees=2)
-    trainer = chromium.new_context(viewport={"width": 1280, "height": 800}, locale="fr-FR")
-    phone = chromium.new_context(**PHONE)
+    trainer = browser_context(viewport={"width": 1280, "height": 800}, locale="fr-FR")
+    phone = browser_context(**PHONE)
     try:
         projector = _login(trainer, live_server, room.trainer)
         projector.goto(f"{live_server}/seances/{room.slot.id}/qr")
@@ -122,7 +123,7 @@ def test_phone_scans_projected_qr_signs_then_trainer_sees_and_validates(app, chr
         assert _fresh(select(Slot.validated_at).where(Slot.id == room.slot.id))[0] is not None
 
         # A latecomer scanning the code now finds the sheet closed.
-        latecomer = chromium.new_context(**PHONE)
+        latecomer = browser_context(**PHONE)
         late_page = _bind(latecomer, live_server, room.trainees[1])
         late_page.goto(_read_projected_qr(projector))
         assert "l'émargement est clos" in late_page.inner_text("main")
@@ -133,11 +134,11 @@ def test_phone_scans_projected_qr_signs_then_trainer_sees_and_validates(app, chr
         phone.close()
 
 
-def test_kiosk_tablet_name_pin_and_signature(app, chromium, live_server):
+def test_kiosk_tablet_name_pin_and_signature(app, browser_context, live_server):
     room = make_room(n_trainees=2)
     kiosk.set_pin(db.session, room.org, room.trainees[1], "2468")
     db.session.commit()
-    tablet = chromium.new_context(
+    tablet = browser_context(
         viewport={"width": 820, "height": 1180}, has_touch=True, locale="fr-FR"
     )
     try:
@@ -158,7 +159,7 @@ def test_kiosk_tablet_name_pin_and_signature(app, chromium, live_server):
         tablet.close()
 
 
-def test_distance_link_signs_during_the_live_class(app, chromium, live_server):
+def test_distance_link_signs_during_the_live_class(app, browser_context, live_server):
     room = make_room(
         kind="distance",
         online_url="https://visio.example.org/salle-3",
@@ -166,7 +167,7 @@ def test_distance_link_signs_during_the_live_class(app, chromium, live_server):
     )
     token = issue_slot_link(db.session, room.slot, room.trainee)
     db.session.commit()
-    laptop = chromium.new_context(**PHONE)
+    laptop = browser_context(**PHONE)
     try:
         page = laptop.new_page()
         page.goto(f"{live_server}/l/{token}")
