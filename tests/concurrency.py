@@ -20,7 +20,8 @@ def burst(app: Flask, n: int, send: Callable[[FlaskClient, int], object]) -> lis
         barrier.wait()
         responses[i] = send(client, i)
 
-    threads = [threading.Thread(target=run, args=(i,)) for i in range(n)]
+    # Daemon threads: a burst cut short by Ctrl-C must not keep the interpreter waiting.
+    threads = [threading.Thread(target=run, args=(i,), daemon=True) for i in range(n)]
     for thread in threads:
         thread.start()
     for thread in threads:
