@@ -24,11 +24,6 @@ CHROMIUM_ARGS = [
     "--no-first-run",
     "--disable-quic",
 ]
-MISSING_BROWSER = (
-    f"{CHROMIUM} is missing, and {{count}} browser test(s) need it. Install Debian's Chromium "
-    "(as .ci/run does): `apt-get install chromium`; or leave the browser tests out on purpose "
-    "with SKIP_BROWSER=1."
-)
 
 
 def _needs_browser(item) -> bool:
@@ -36,12 +31,16 @@ def _needs_browser(item) -> bool:
 
 
 def _browser_missing() -> str | None:
+    """What is missing for the browser tests, with how to install it; None when all is there."""
     if not Path(CHROMIUM).exists():
-        return f"{CHROMIUM} is missing"
+        return (
+            f"{CHROMIUM} is missing. Install Debian's Chromium (as .ci/run does): "
+            "`apt-get install chromium`"
+        )
     try:
         import playwright.sync_api  # noqa: F401
     except ImportError:
-        return "the playwright package is missing (pip install -e '.[test]')"
+        return "the playwright package is missing: `.venv/bin/pip install -e '.[test]'`"
     return None
 
 
@@ -62,10 +61,10 @@ def pytest_collection_modifyitems(config, items):
         for item in browser_items:
             item.add_marker(pytest.mark.skip(reason=reason))
         return
-    message = MISSING_BROWSER.format(count=len(browser_items))
-    if not missing.startswith(CHROMIUM):
-        message = f"{missing}; {len(browser_items)} browser test(s) need it."
-    raise pytest.UsageError(message)
+    raise pytest.UsageError(
+        f"{len(browser_items)} browser test(s) cannot run: {missing}; or leave them out on "
+        "purpose with SKIP_BROWSER=1."
+    )
 
 
 @pytest.fixture
