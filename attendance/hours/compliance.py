@@ -82,6 +82,7 @@ class CorrectionLine:
     reason: str
     validated: bool
     has_attachment: bool
+    trainee_id: int | None = None
 
 
 @dataclass
@@ -299,6 +300,7 @@ def correction_lines(
             c.reason,
             c.validated,
             c.attachment is not None,
+            c.trainee_id,
         )
         for c, last, first, code in rows
     ]

@@ -8,6 +8,8 @@ from attendance.web.forms import refuse_forbidden_form_text
 def register_pages(app) -> None:
     app.before_request(refuse_forbidden_form_text)
     app.add_template_filter(clock.display, "paris")
+    # Pages built apart link to each other only once both exist.
+    app.jinja_env.globals["has_endpoint"] = lambda name: name in app.view_functions
     app.register_blueprint(pages.bp)
     app.register_blueprint(hours.bp)
     app.register_blueprint(months.bp)
