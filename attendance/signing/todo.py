@@ -38,4 +38,3 @@ def todo(session: Session, org: Organisation, today: date, trainer: User | None 
         ),
         upcoming=session.scalars(query.where(Slot.starts_at >= end).limit(UPCOMING)).all(),
     )
-

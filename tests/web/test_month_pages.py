@@ -83,7 +83,7 @@ def test_blockers_are_shown_before_validation(live_server, page, app):
     assert "Rien : toutes les séances sont signées" in page.content()
     page.get_by_role("button", name="Synchroniser de nouveau").click()
     page.get_by_role("button", name="Valider le mois").click()
-    assert questions[-1].startswith("Valider mars 2026 verrouille le mois : plus aucune modification")
+    assert questions[-1].startswith("Valider mars 2026 verrouille le mois : plus aucune")
     assert page.locator("[data-state]").inner_text() == "Validé"
 
 
