@@ -20,7 +20,7 @@ from collections.abc import Callable
 from datetime import timedelta
 
 from flask import Flask
-from sqlalchemy import and_, or_, update
+from sqlalchemy import and_, delete, or_, update
 from sqlalchemy.orm import Session
 
 from attendance.errors import DomainError
@@ -34,6 +34,8 @@ from attendance.tenancy import get_owned
 log = logging.getLogger(__name__)
 STALE_AFTER = timedelta(minutes=2)
 HEARTBEAT_SECONDS = 0.5
+# A finished job (and its file) is kept this long, then cleared when the next one is asked for.
+KEPT_FOR = timedelta(days=7)
 UNEXPECTED = (
     "Le travail a échoué sur une erreur inattendue, enregistrée pour l'équipe technique. "
     "Relancez-le ; si l'échec se répète, signalez-le."
@@ -44,6 +46,15 @@ def enqueue(session: Session, org: Organisation, user: User, kind: str, params: 
     """A queued job of ``kind``; the request that asks for it commits it (flush only)."""
     if kind not in KINDS:
         raise DomainError("UNKNOWN_JOB_KIND", f"Type de travail inconnu : {kind}.", status=400)
+    session.execute(
+        delete(Job)
+        .where(
+            Job.organisation_id == org.id,
+            Job.state.in_(("done", "failed")),
+            Job.finished_at < utcnow() - KEPT_FOR,
+        )
+        .execution_options(synchronize_session=False)
+    )
     job = Job(organisation_id=org.id, kind=kind, params=params, created_by_id=user.id)
     session.add(job)
     session.flush()

@@ -81,3 +81,20 @@ def test_the_cli_runs_every_waiting_job(app, runner):
     assert "2 travail(s) exécuté(s)." in result.output
     assert [_fresh(i).state for i in (first, second)] == ["done", "done"]
     assert "0 travail(s)" in runner.invoke(args=["jobs", "run"]).output
+
+
+def test_finished_jobs_are_cleared_a_week_later_when_the_next_one_is_asked_for(app):
+    org, order, *_ = march_group()
+    user = gen_user(org, "billing")
+    old, recent = _zip_job(order, org, user), _zip_job(order, org, user)
+    for job_id in (old, recent):
+        jobs.run(job_id)
+    _fresh(old).finished_at = utcnow() - jobs.KEPT_FOR - timedelta(minutes=1)
+    db.session.commit()
+    elsewhere = _zip_job()  # another organisation's request clears nothing here
+    assert _fresh(old) is not None
+    _zip_job(order, org, user)
+    db.session.rollback()
+    assert db.session.get(Job, old) is None
+    assert db.session.get(Job, recent).state == "done"
+    assert db.session.get(Job, elsewhere).state == "queued"
