@@ -31,3 +31,10 @@ def date_fr(value: date | None) -> str:
 def long_date_fr(value: date) -> str:
     """« 2 mars 2026 »."""
     return f"{value.day} {MONTHS_FR[value.month - 1]} {value.year}"
+
+
+def days_ago_fr(days: int) -> str:
+    """« aujourd'hui », « hier », « il y a 3 jours »: how long a to-do has waited."""
+    if days <= 0:
+        return "aujourd'hui"
+    return "hier" if days == 1 else f"il y a {days} jours"

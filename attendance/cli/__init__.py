@@ -6,13 +6,24 @@ import functools
 import click
 from flask.cli import with_appcontext
 
-from attendance.cli import billing, documents, months, notify, operations, privacy, setup, signing
+from attendance.cli import (
+    billing,
+    documents,
+    jobs,
+    months,
+    notify,
+    operations,
+    privacy,
+    setup,
+    signing,
+)
 from attendance.extensions import db
 from attendance.sql import queue_writes
 
 # Commands that only read (or run the server, or replace the whole database): their long
 # transactions stay out of the SQLite writer queue, where they would hold up sign-ins.
-READERS = {"serve", "documents", "audit", "keys list", "backup", "restore"}
+# ``jobs run`` reads for minutes; its writes take the queue one short transaction at a time.
+READERS = {"serve", "documents", "audit", "keys list", "backup", "restore", "jobs run"}
 
 
 def _queue_writes(command: click.Command, name: str) -> None:
@@ -51,6 +62,7 @@ def register_commands(app) -> None:
         *notify.COMMANDS,
         *privacy.COMMANDS,
         *operations.COMMANDS,
+        *jobs.COMMANDS,
     ):
         _queue_writes(command, command.name)
         app.cli.add_command(command)

@@ -82,6 +82,7 @@ class CorrectionLine:
     reason: str
     validated: bool
     has_attachment: bool
+    trainee_id: int | None = None
 
 
 @dataclass
@@ -299,6 +300,70 @@ def correction_lines(
             c.reason,
             c.validated,
             c.attachment is not None,
+            c.trainee_id,
         )
         for c, last, first, code in rows
     ]
+
+
+@dataclass
+class AwaitingSlot:
+    """A past slot its trainer has not validated yet, and how many local days ago it was."""
+
+    slot_id: int
+    starts_at: datetime
+    ends_at: datetime
+    title: str
+    composante_code: str
+    trainer_name: str | None
+    days_ago: int
+
+
+@dataclass
+class AwaitingValidation:
+    total: int
+    slots: list[AwaitingSlot]
+
+
+def awaiting_validation(
+    session: Session,
+    org: Organisation,
+    today: date,
+    trainer_id: int | None = None,
+    limit: int = 50,
+) -> AwaitingValidation:
+    """Slots of a past local day not validated — the same fact as a month's « séance non
+    validée » blocker (``validated_at`` empty), across every BDC: the trainer's to-do list
+    (``trainer_id``) or everyone's for billing staff. Oldest first, ``limit`` of them, with
+    the full count."""
+    scope = [
+        Slot.organisation_id == org.id,
+        Slot.validated_at.is_(None),
+        Slot.starts_at < clock.local_midnight_utc(today),
+    ]
+    if trainer_id is not None:
+        scope.append(Slot.trainer_id == trainer_id)
+    total = session.scalar(select(func.count(Slot.id)).where(*scope)) or 0
+    rows = session.execute(
+        select(Slot, Composante.code, User.full_name)
+        .join(Composante, Composante.id == Slot.composante_id)
+        .outerjoin(User, User.id == Slot.trainer_id)
+        .where(*scope)
+        .order_by(Slot.starts_at, Slot.id)
+        .limit(limit)
+    ).all()
+    return AwaitingValidation(
+        total,
+        [
+            AwaitingSlot(
+                slot.id,
+                slot.starts_at,
+                slot.ends_at,
+                slot.title,
+                code,
+                trainer,
+                (today - clock.local_day(slot.starts_at)).days,
+            )
+            for slot, code, trainer in rows
+        ],
+    )

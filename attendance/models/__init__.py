@@ -4,6 +4,7 @@ from attendance.models.competence import CompetenceAssessment
 from attendance.models.declaration import DeclarationPush, MonthDeclaration
 from attendance.models.dispositif import Dispositif
 from attendance.models.invoice import INVOICE_KINDS, Invoice, InvoiceCounter, InvoiceLine
+from attendance.models.job import JOB_STATES, Job
 from attendance.models.organisation import ROLES, ApiToken, Organisation, User
 from attendance.models.purchase_order import (
     BDC_MODES,
@@ -40,6 +41,7 @@ __all__ = [
     "BDC_MODES",
     "BILLING_UNITS",
     "INVOICE_KINDS",
+    "JOB_STATES",
     "MONTH_STATES",
     "PATHWAY_STATUSES",
     "REMINDER_KINDS",
@@ -62,6 +64,7 @@ __all__ = [
     "Invoice",
     "InvoiceCounter",
     "InvoiceLine",
+    "Job",
     "KioskCredential",
     "MonthDeclaration",
     "MonthPeriod",

@@ -286,6 +286,7 @@ def blockers(session: Session, org: Organisation, order: PurchaseOrder, month: d
                 {
                     "kind": "correction_pending",
                     "correction_id": correction.correction_id,
+                    "trainee_id": correction.trainee_id,
                     "message": f"Correction du {correction.day:%d/%m} pour "
                     f"{correction.trainee_name} ({correction.composante_code}) : à valider "
                     "ou à supprimer",

@@ -3,7 +3,8 @@
 // lets it run; without JavaScript the form still works, without the question.
 document.addEventListener("submit", function (event) {
   var question = event.target.getAttribute && event.target.getAttribute("data-confirm");
-  if (question && !window.confirm(question)) {
+  // A form's own check may have refused already (e.g. no signature yet): do not ask then.
+  if (question && !event.defaultPrevented && !window.confirm(question)) {
     event.preventDefault();
   }
 });

@@ -5,8 +5,9 @@ The same service functions as the API and the CLI produce every file (``reports`
 
 import io
 
-from flask import Blueprint, abort, g, render_template, send_file
+from flask import Blueprint, abort, g, redirect, render_template, send_file, url_for
 
+from attendance import jobs
 from attendance.accounts import can
 from attendance.clock import parse_month, window
 from attendance.errors import DomainError, NotFound
@@ -122,5 +123,21 @@ def batch(purchase_order_id: int, month: str):
             as_attachment=True,
             download_name=f"documents_{order.number}_{period.slug}.zip",
         )
+
+    return _guarded(produce)
+
+
+@bp.post("/<int:purchase_order_id>/<month>/documents.zip")
+@login_required
+def start_batch(purchase_order_id: int, month: str):
+    """The whole zip is built in the background (~30 s for a big BDC): the user follows its
+    progress on the job's page, then downloads it there."""
+
+    def produce():
+        period = Period.month(parse_month(month))
+        order = get_owned(db.session, PurchaseOrder, purchase_order_id, g.org, "bon de commande")
+        params = {"purchase_order_id": order.id, "first": f"{period.first_month:%Y-%m}"}
+        job = jobs.enqueue(db.session, g.org, g.user, "documents_zip", params)
+        return redirect(url_for("job_pages.detail", job_id=job.id))
 
     return _guarded(produce)

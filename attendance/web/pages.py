@@ -27,10 +27,12 @@ from attendance.accounts import (
 )
 from attendance.errors import DomainError, Unauthorized
 from attendance.extensions import db
-from attendance.models import Composante, Pathway, PurchaseOrder, Slot
+from attendance.french import days_ago_fr
+from attendance.models import Composante, Pathway, PurchaseOrder
 from attendance.security.login import password_guarded
 from attendance.security.ratelimit import TooManyRequests
 from attendance.security.redirects import local_path
+from attendance.signing.todo import todo
 from attendance.tenancy import org_select
 
 bp = Blueprint("pages", __name__)
@@ -121,29 +123,34 @@ def password():
 @bp.get("/")
 @login_required
 def home():
-    orders = []
-    if can(g.user, "contract:read"):
-        order_rows = db.session.scalars(
-            org_select(PurchaseOrder, g.org).order_by(PurchaseOrder.planned_start.desc())
-        ).all()
-        counts = dict(
-            db.session.execute(
-                select(Composante.purchase_order_id, func.count(Pathway.id))
-                .join(Pathway, Pathway.composante_id == Composante.id)
-                .where(Composante.organisation_id == g.org.id)
-                .group_by(Composante.purchase_order_id)
-            ).all()
-        )
-        orders = [(order, counts.get(order.id, 0)) for order in order_rows]
-    today = clock.local_midnight_utc(clock.today())
-    slots_query = (
-        org_select(Slot, g.org).where(Slot.starts_at >= today).order_by(Slot.starts_at).limit(20)
+    """A to-do list: today's slots, past slots still to validate, then what comes next;
+    staff who read contracts also see the BDC table."""
+    orders = _orders_with_pathway_counts() if can(g.user, "contract:read") else []
+    today = clock.today()
+    mine = None if can(g.user, "slot:read_all") else g.user
+    return render_template(
+        "home.html",
+        orders=orders,
+        todo=todo(db.session, g.org, today, mine),
+        mine=mine is not None,
+        days_ago=days_ago_fr,
+        today_month=f"{today:%Y-%m}",
     )
-    if not can(g.user, "slot:read_all"):
-        slots_query = slots_query.where(Slot.trainer_id == g.user.id)
-    slots = db.session.scalars(slots_query).all()
-    today_month = today.strftime("%Y-%m")
-    return render_template("home.html", orders=orders, slots=slots, today_month=today_month)
+
+
+def _orders_with_pathway_counts():
+    order_rows = db.session.scalars(
+        org_select(PurchaseOrder, g.org).order_by(PurchaseOrder.planned_start.desc())
+    ).all()
+    counts = dict(
+        db.session.execute(
+            select(Composante.purchase_order_id, func.count(Pathway.id))
+            .join(Pathway, Pathway.composante_id == Composante.id)
+            .where(Composante.organisation_id == g.org.id)
+            .group_by(Composante.purchase_order_id)
+        ).all()
+    )
+    return [(order, counts.get(order.id, 0)) for order in order_rows]
 
 
 @bp.get("/favicon.ico")

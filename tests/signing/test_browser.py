@@ -115,9 +115,12 @@ def test_phone_scans_projected_qr_signs_then_trainer_sees_and_validates(
         )
 
         _draw(roster, "canvas#trainer-signature")
+        questions = []
+        roster.on("dialog", lambda dialog: (questions.append(dialog.message), dialog.accept()))
         roster.click("button:has-text('Signer et valider')")
         roster.wait_for_selector("#locked")
         assert "verrouillée" in roster.inner_text("#locked")
+        assert "absents les stagiaires qui n'ont pas signé" in questions[0]
         assert roster.locator("form[action$='/marquer']").count() == 0
         assert "Absent" in roster.locator(f"tr[data-trainee='{room.trainees[1].id}']").inner_text()
         assert _fresh(select(Slot.validated_at).where(Slot.id == room.slot.id))[0] is not None

@@ -118,7 +118,8 @@ def test_billing_staff_issue_an_invoice_in_a_real_browser(live_server, page, app
     assert page.locator("#preview").count() == 0
     page.get_by_role("button", name="Émettre la facture").click()
     page.wait_for_selector("#issued")
-    assert "Une facture émise ne change plus" in questions[-1]
+    assert "prochain numéro FA-" in questions[-1]
+    assert "seulement annulée par un avoir" in questions[-1]
     assert "FA-2026-0001" in page.locator("#issued").inner_text()
     assert page.locator("#invoice-number").inner_text() == "FA-2026-0001"
     with page.expect_download() as download:

@@ -43,7 +43,7 @@ def test_billing_staff_validate_and_invoice_the_demo_month_from_the_browser(live
     page.get_by_role("button", name="Synchroniser").click()
     page.get_by_role("button", name="Valider le mois").click()
     assert page.locator("[data-state]").inner_text() == "Validé"
-    assert "verrouillé" in questions[-1]
+    assert "verrouille le mois : plus aucune modification" in questions[-1]
 
     page.get_by_role("link", name="Facturer ce mois").click()
     assert "(mois validé)" in page.get_by_role("heading", name="Lignes du mois").inner_text()
