@@ -6,7 +6,17 @@ import functools
 import click
 from flask.cli import with_appcontext
 
-from attendance.cli import billing, documents, months, notify, operations, privacy, setup, signing
+from attendance.cli import (
+    billing,
+    documents,
+    months,
+    notify,
+    operations,
+    organisations,
+    privacy,
+    setup,
+    signing,
+)
 from attendance.extensions import db
 from attendance.sql import queue_writes
 
@@ -44,6 +54,7 @@ def _queue_writes(command: click.Command, name: str) -> None:
 def register_commands(app) -> None:
     for command in (
         *setup.COMMANDS,
+        *organisations.COMMANDS,
         months.month_group,
         documents.documents_command,
         billing.invoice_command,
