@@ -4,7 +4,13 @@ from attendance.models.competence import CompetenceAssessment
 from attendance.models.declaration import DeclarationPush, MonthDeclaration
 from attendance.models.dispositif import Dispositif
 from attendance.models.invoice import INVOICE_KINDS, Invoice, InvoiceCounter, InvoiceLine
-from attendance.models.organisation import ROLES, ApiToken, Organisation, User
+from attendance.models.organisation import (
+    DEFAULT_PAYMENT_TERMS_FR,
+    ROLES,
+    ApiToken,
+    Organisation,
+    User,
+)
 from attendance.models.purchase_order import (
     BDC_MODES,
     BILLING_UNITS,
@@ -43,6 +49,7 @@ __all__ = [
     "MONTH_STATES",
     "PATHWAY_STATUSES",
     "REMINDER_KINDS",
+    "DEFAULT_PAYMENT_TERMS_FR",
     "ROLES",
     "SIGN_IN_METHODS",
     "SLOT_KINDS",
