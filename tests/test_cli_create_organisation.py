@@ -62,8 +62,8 @@ def test_an_admin_email_already_used_leaves_no_organisation_behind(runner, app):
     db.session.commit()
     first = _cli(runner, *ARGS)
     assert first.exit_code == 0
-    second = runner.invoke(args=["create-organisation", "--name", "Autre", "--siret", "44306184100047",
-                                 *ARGS[4:]])  # fmt: skip
+    other = ("--name", "Autre", "--siret", "44306184100047", *ARGS[4:])
+    second = runner.invoke(args=["create-organisation", *other])
     assert second.exit_code == 1 and "existe déjà" in second.output
     names = db.session.scalars(select(Organisation.name).order_by(Organisation.id)).all()
     assert names == [org.name, "Formations du Sud"]

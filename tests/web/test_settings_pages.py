@@ -70,7 +70,7 @@ def test_settings_are_saved_with_their_multi_line_text_and_stamp(client, app):
     _login(client, admin)
     form = _settings_form(
         client, org, siret="732 829 320 00074", signatory_title="Directrice",
-        address="12 allée Jean Jaurès\n31000 Toulouse", invoice_mentions="NDA 76 31 0000 031\nIBAN FR76",
+        address="12 allée Jean Jaurès\n31000 Toulouse", invoice_mentions="NDA 76 31\nIBAN FR76",
         payment_terms="Virement à 45 jours.", retention_years="8",
     )  # fmt: skip
     form["stamp"] = (io.BytesIO(tiny_png((200, 0, 0))), "cachet.png")
