@@ -102,7 +102,7 @@ def _number_errors(values: dict, errors: dict) -> dict:
         if field not in values:
             continue
         raw = str(values[field]).strip()
-        if not raw.isdigit() or not low <= int(raw) <= high:
+        if not (raw.isascii() and raw.isdigit()) or not low <= int(raw) <= high:
             errors[field] = f"« {label} » : un nombre entier entre {low} et {high}."
         else:
             cleaned[field] = int(raw)

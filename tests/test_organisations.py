@@ -58,10 +58,11 @@ def test_numbers_and_vat_are_checked_against_their_bounds(app):
             db.session,
             org,
             {"retention_years": "2", "reminder_trainee_delay_minutes": "dix", "vat_exempt": False,
-             "vat_rate": "abc"},
+             "vat_rate": "abc", "reminder_trainer_delay_minutes": "²"},
         )  # fmt: skip
     assert set(refused.value.details["fields"]) == {
-        "retention_years", "reminder_trainee_delay_minutes", "vat_rate"
+        "retention_years", "reminder_trainee_delay_minutes", "vat_rate",
+        "reminder_trainer_delay_minutes",
     }  # fmt: skip
     update_settings(
         db.session, org, {"retention_years": "8", "vat_exempt": False, "vat_rate": "20"}
