@@ -27,6 +27,7 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     # R14: trainers enter evaluation results and skills (only for composantes they teach).
     "competence:write": frozenset({"admin", "billing", "trainer"}),
     "user:manage": frozenset({"admin"}),
+    "organisation:write": frozenset({"admin"}),
 }
 
 MIN_PASSWORD_LENGTH = 10

@@ -31,12 +31,12 @@ bp = Blueprint("settings_pages", __name__)
 
 
 def admin_required(view):
-    """Signed in, and allowed to manage the organisation (``user:manage``)."""
+    """Signed in, and allowed to manage the organisation and its staff (administrators)."""
 
     @login_required
     @wraps(view)
     def wrapper(*args, **kwargs):
-        if not accounts.can(g.user, "user:manage"):
+        if not (accounts.can(g.user, "user:manage") and accounts.can(g.user, "organisation:write")):
             raise Forbidden("Réservé aux administrateurs de l'organisme.")
         return view(*args, **kwargs)
 
