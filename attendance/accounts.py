@@ -4,6 +4,7 @@ import hashlib
 import secrets
 from datetime import timedelta
 
+from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
@@ -26,9 +27,15 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     # R14: trainers enter evaluation results and skills (only for composantes they teach).
     "competence:write": frozenset({"admin", "billing", "trainer"}),
     "user:manage": frozenset({"admin"}),
+    "organisation:write": frozenset({"admin"}),
 }
 
 MIN_PASSWORD_LENGTH = 10
+# An invited (or reset) account has no password until its owner chooses one through the
+# link: no hash ever matches a value starting with "!".
+UNUSABLE_PREFIX = "!"
+ACTIVATION_DAYS = 7
+_ACTIVATION_SALT = "account-activation"
 # Verified against when the e-mail is unknown, so both failures take the same time.
 _DUMMY_HASH = generate_password_hash("not-a-real-password-for-timing")
 
@@ -54,23 +61,49 @@ def _check_strength(password: str) -> None:
         )
 
 
-def create_user(
-    session: Session, org: Organisation, email: str, full_name: str, role: str, password: str
-) -> User:
-    email = email.strip().lower()
+def _unusable_password() -> str:
+    return UNUSABLE_PREFIX + secrets.token_hex(16)
+
+
+def awaits_activation(user: User) -> bool:
+    """Invited or reset, and no password chosen yet through the link."""
+    return user.password_hash.startswith(UNUSABLE_PREFIX)
+
+
+def _check_new_account(session: Session, email: str, full_name: str, role: str) -> None:
     if role not in ROLES:
         raise DomainError(
             "INVALID_ROLE", f"Rôle inconnu : choisissez parmi {', '.join(ROLES)}.", {"role": role}
         )
-    _check_strength(password)
+    if "@" not in email.strip("@") or " " in email or len(email) > 254:
+        raise DomainError("INVALID_EMAIL", "Adresse e-mail invalide.", {"field": "email"}, 422)
+    if not full_name.strip() or len(full_name) > 200:
+        raise DomainError("INVALID_NAME", "Le nom est obligatoire (200 caractères au plus).",
+                          {"field": "full_name"}, 422)  # fmt: skip
     if session.scalar(select(func.count()).select_from(User).where(User.email == email)):
-        raise Conflict("EMAIL_TAKEN", "Un compte existe déjà avec cette adresse e-mail.")
+        raise Conflict("EMAIL_TAKEN", "Un compte existe déjà avec cette adresse e-mail.",
+                       {"field": "email"})  # fmt: skip
+
+
+def create_user(
+    session: Session,
+    org: Organisation,
+    email: str,
+    full_name: str,
+    role: str,
+    password: str | None,
+) -> User:
+    """A staff account; without a password it awaits activation (``activation_token``)."""
+    email = email.strip().lower()
+    _check_new_account(session, email, full_name, role)
+    if password is not None:
+        _check_strength(password)
     user = User(
         organisation_id=org.id,
         email=email,
-        full_name=full_name,
+        full_name=full_name.strip(),
         role=role,
-        password_hash=hash_password(password),
+        password_hash=hash_password(password) if password is not None else _unusable_password(),
     )
     session.add(user)
     session.flush()
@@ -98,6 +131,10 @@ def change_password(session: Session, user: User, new_password: str) -> None:
     _check_strength(new_password)
     user.password_hash = hash_password(new_password)
     end_sessions(session, user)
+    _revoke_api_tokens(session, user)
+
+
+def _revoke_api_tokens(session: Session, user: User) -> None:
     session.execute(
         update(ApiToken)
         .where(ApiToken.user_id == user.id, ApiToken.revoked.is_(False))
@@ -145,3 +182,83 @@ def user_for_api_token(session: Session, raw_token: str) -> User:
     if not token.user.active:
         raise Unauthorized("Ce compte est désactivé.")
     return token.user
+
+
+def _fingerprint(user: User) -> str:
+    """Changes with the password: a link stops working once it has been used (or the
+    password reset again), with no table of used links to keep."""
+    return hashlib.sha256(user.password_hash.encode()).hexdigest()[:24]
+
+
+def activation_token(user: User, secret_key: str) -> str:
+    """The signed token of the link that lets ``user`` choose a password, valid
+    ``ACTIVATION_DAYS`` days and once."""
+    serializer = URLSafeTimedSerializer(secret_key, salt=_ACTIVATION_SALT)
+    return serializer.dumps([user.id, _fingerprint(user)])
+
+
+def user_for_activation(session: Session, token: str, secret_key: str) -> User:
+    """The account an activation link stands for, or a French refusal (expired, used,
+    tampered with, account deactivated)."""
+    serializer = URLSafeTimedSerializer(secret_key, salt=_ACTIVATION_SALT)
+    try:
+        user_id, fingerprint = serializer.loads(token, max_age=ACTIVATION_DAYS * 86400)
+    except SignatureExpired as exc:
+        raise DomainError(
+            "ACTIVATION_EXPIRED",
+            "Ce lien a expiré : demandez à un administrateur de vous en envoyer un nouveau.",
+            status=410,
+        ) from exc
+    except (BadSignature, ValueError, TypeError) as exc:
+        raise DomainError("ACTIVATION_INVALID", "Lien invalide.", status=404) from exc
+    user = session.get(User, user_id) if isinstance(user_id, int) else None
+    if user is None or not user.active or fingerprint != _fingerprint(user):
+        raise DomainError(
+            "ACTIVATION_USED",
+            "Ce lien a déjà servi ou a été remplacé : connectez-vous, ou demandez un nouveau "
+            "lien à un administrateur.",
+            status=410,
+        )
+    return user
+
+
+def activate(session: Session, token: str, secret_key: str, password: str) -> User:
+    """The owner of the link chooses their password; the link is spent."""
+    user = user_for_activation(session, token, secret_key)
+    change_password(session, user, password)
+    return user
+
+
+def reset_password(session: Session, user: User) -> None:
+    """An administrator's reset: the old password stops working at once, with every session
+    and API token; the owner chooses a new one through a fresh link."""
+    user.password_hash = _unusable_password()
+    end_sessions(session, user)
+    _revoke_api_tokens(session, user)
+
+
+def _active_admins(session: Session, org_id: int) -> int:
+    return session.scalar(
+        select(func.count())
+        .select_from(User)
+        .where(User.organisation_id == org_id, User.role == "admin", User.active.is_(True))
+    )
+
+
+def deactivate_user(session: Session, by: User, user: User) -> None:
+    """The account can no longer log in; its sessions and API tokens end now. An admin
+    cannot lock themselves out, nor leave the organisation without an active admin."""
+    if user.id == by.id:
+        raise Conflict("SELF_DEACTIVATION", "Vous ne pouvez pas désactiver votre propre compte.")
+    if user.role == "admin" and user.active and _active_admins(session, user.organisation_id) <= 1:
+        raise Conflict(
+            "LAST_ADMIN", "C'est le dernier administrateur actif : nommez-en un autre d'abord."
+        )
+    user.active = False
+    end_sessions(session, user)
+    _revoke_api_tokens(session, user)
+
+
+def reactivate_user(session: Session, user: User) -> None:
+    user.active = True
+    session.flush()

@@ -27,16 +27,18 @@ REGION_CUSTOMER = {
     "name": "Région Occitanie / Pyrénées-Méditerranée",
     "address": "Hôtel de Région, 22 boulevard du Maréchal Juin, 31406 Toulouse Cedex 9",
 }
-PAYMENT_TERMS_FR = (
-    "Paiement par virement à 30 jours à compter de la réception de la facture (délai global "
-    "de paiement, art. R2192-10 du code de la commande publique). Tout retard ouvre droit à "
-    "des intérêts moratoires et à l'indemnité forfaitaire de 40 € pour frais de recouvrement "
-    "(art. D2192-35)."
-)
 
 
 def seller_of(org: Organisation) -> dict:
-    return {"name": org.name, "siret": org.siret, "address": org.address}
+    """The organisation as the invoice shows it, frozen at issue (its settings may change)."""
+    return {
+        "name": org.name,
+        "siret": org.siret,
+        "address": org.address,
+        "signatory_name": org.signatory_name,
+        "signatory_title": org.signatory_title,
+        "mentions": org.invoice_mentions,
+    }
 
 
 def _line_details(line: Line) -> dict:
@@ -150,7 +152,7 @@ def _document(session, org, user, statement: Statement, kind: str, issued_at) ->
         customer=dict(REGION_CUSTOMER),
         purchase_order_number=statement.order.number,
         purchase_order_title=statement.order.title,
-        payment_terms=PAYMENT_TERMS_FR,
+        payment_terms=org.payment_terms,
         rounding_note=pricing.ROUNDING_NOTE_FR,
         vat_exempt=statement.vat_exempt,
         vat_rate=statement.vat_rate,

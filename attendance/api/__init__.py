@@ -10,6 +10,7 @@ from attendance.api import (
     imports,
     invoices,
     months,
+    organisation,
     pathways,
     purchase_orders,
     rosters,
@@ -22,6 +23,7 @@ from attendance.api.common import Hours, Money
 
 BLUEPRINTS = (
     auth.blp,
+    organisation.blp,
     purchase_orders.blp,
     composantes.blp,
     trainees.blp,

@@ -13,6 +13,7 @@ from attendance.cli import (
     months,
     notify,
     operations,
+    organisations,
     privacy,
     setup,
     signing,
@@ -55,6 +56,7 @@ def _queue_writes(command: click.Command, name: str) -> None:
 def register_commands(app) -> None:
     for command in (
         *setup.COMMANDS,
+        *organisations.COMMANDS,
         months.month_group,
         documents.documents_command,
         billing.invoice_command,

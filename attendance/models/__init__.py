@@ -5,7 +5,13 @@ from attendance.models.declaration import DeclarationPush, MonthDeclaration
 from attendance.models.dispositif import Dispositif
 from attendance.models.invoice import INVOICE_KINDS, Invoice, InvoiceCounter, InvoiceLine
 from attendance.models.job import JOB_STATES, Job
-from attendance.models.organisation import ROLES, ApiToken, Organisation, User
+from attendance.models.organisation import (
+    DEFAULT_PAYMENT_TERMS_FR,
+    ROLES,
+    ApiToken,
+    Organisation,
+    User,
+)
 from attendance.models.purchase_order import (
     BDC_MODES,
     BILLING_UNITS,
@@ -40,6 +46,7 @@ __all__ = [
     "ATTENDANCE_STATUSES",
     "BDC_MODES",
     "BILLING_UNITS",
+    "DEFAULT_PAYMENT_TERMS_FR",
     "INVOICE_KINDS",
     "JOB_STATES",
     "MONTH_STATES",

@@ -3,13 +3,20 @@
 from datetime import datetime
 from decimal import Decimal
 
-from sqlalchemy import ForeignKey, LargeBinary, String
+from sqlalchemy import ForeignKey, LargeBinary, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from attendance.extensions import db
 from attendance.models.types import Money, UTCDateTime, utcnow
 
 ROLES = ("admin", "billing", "trainer", "auditor")
+# What an invoice says about payment until the organisation writes its own (public buyer).
+DEFAULT_PAYMENT_TERMS_FR = (
+    "Paiement par virement à 30 jours à compter de la réception de la facture (délai global "
+    "de paiement, art. R2192-10 du code de la commande publique). Tout retard ouvre droit à "
+    "des intérêts moratoires et à l'indemnité forfaitaire de 40 € pour frais de recouvrement "
+    "(art. D2192-35)."
+)
 
 
 class Organisation(db.Model):
@@ -35,6 +42,12 @@ class Organisation(db.Model):
     # Retention (attendance.privacy, DOMAIN "Legal evidence"): years after the end of training.
     retention_years: Mapped[int] = mapped_column(default=6, server_default="6")
     retention_cofinanced_years: Mapped[int] = mapped_column(default=10, server_default="10")
+    # Printed on every invoice (frozen into it at issue): payment terms and free mentions
+    # (NDA number, bank details, insurance…).
+    payment_terms: Mapped[str] = mapped_column(
+        Text, default=DEFAULT_PAYMENT_TERMS_FR, server_default=DEFAULT_PAYMENT_TERMS_FR
+    )
+    invoice_mentions: Mapped[str] = mapped_column(Text, default="", server_default="")
 
     users: Mapped[list["User"]] = relationship(back_populates="organisation")
 

@@ -1,7 +1,7 @@
 """Server-rendered pages for staff (session cookie); French text throughout."""
 
 from attendance import clock
-from attendance.web import billing, documents, hours, jobs, months, pages, signing
+from attendance.web import billing, documents, hours, jobs, months, pages, settings, signing
 from attendance.web.forms import refuse_forbidden_form_text
 from attendance.web.nav import has_endpoint, nav_links
 
@@ -18,3 +18,4 @@ def register_pages(app) -> None:
     app.register_blueprint(documents.bp)
     app.register_blueprint(billing.bp)
     app.register_blueprint(jobs.bp)
+    app.register_blueprint(settings.bp)
