@@ -158,9 +158,7 @@ def _usage(session: Session, composante_ids) -> dict[str, int]:
 
     def counted(model) -> int:
         return session.scalar(
-            select(func.count())
-            .select_from(model)
-            .where(model.composante_id.in_(composante_ids))
+            select(func.count()).select_from(model).where(model.composante_id.in_(composante_ids))
         )
 
     return {

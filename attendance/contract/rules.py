@@ -73,7 +73,6 @@ def check_entry_date(entry: date, planned_start: date, planned_end: date) -> Non
         )
 
 
-
 def check_period_holds_entries(
     first_entry: date, last_entry: date, planned_start: date, planned_end: date
 ) -> None:
@@ -103,6 +102,7 @@ def check_period_holds_entries(
             "précéder cette date.",
             {"entry_date": last_entry.isoformat(), "field": "planned_end"},
         )
+
 
 def check_planned_exit(planned_exit: date, planned_end: date) -> None:
     """R6 (CCTP §3.1.2): the year after the BDC's start only finishes pathways, and they end

@@ -122,9 +122,7 @@ class ComposanteForm(_FormSchema):
     code = fields.String(required=True, validate=validate.Length(min=1, max=60))
     title = fields.String(required=True, validate=validate.Length(min=1, max=300))
     contracted_centre_hours = FrenchHours(attribute="contracted_centre_minutes", required=True)
-    contracted_company_hours = FrenchHours(
-        attribute="contracted_company_minutes", load_default=0
-    )
+    contracted_company_hours = FrenchHours(attribute="contracted_company_minutes", load_default=0)
     billing_unit = fields.String(
         load_default="trainee_hour",
         validate=validate.OneOf(BILLING_UNITS, error="Choisissez une unité dans la liste."),

@@ -6,7 +6,6 @@ from attendance.models import Composante, PurchaseOrder
 from tests.api.helpers import assert_error, count
 from tests.factories import (
     enrol,
-    gen_composante,
     gen_trainee,
     gen_user,
     half_day,

@@ -56,7 +56,9 @@ def _login(client, org=None, role="billing"):
 
 def _field_error(html: str, field: str) -> str:
     """The French message shown right below ``field`` (empty when none)."""
-    found = re.search(rf'<p class="error field-error" id="[a-z_-]*" data-field="{field}">([^<]*)</p>', html)
+    found = re.search(
+        rf'<p class="error field-error" id="[a-z_-]*" data-field="{field}">([^<]*)</p>', html
+    )
     return html_text.unescape(found.group(1)) if found else ""
 
 
@@ -139,7 +141,9 @@ def test_a_taken_number_is_shown_next_to_the_number_on_creation_and_edit(client,
     org, order, _ = order_with(composantes=0)
     _, other, _ = order_with(org, composantes=0)
     _login(client, org)
-    created = client.post("/bdc/nouveau", data=csrf_form(client, {**BDC_FORM, "number": order.number}))
+    created = client.post(
+        "/bdc/nouveau", data=csrf_form(client, {**BDC_FORM, "number": order.number})
+    )
     assert created.status_code == 409
     assert "existe déjà" in _field_error(created.get_data(as_text=True), "number")
     assert count(PurchaseOrder) == 2
@@ -185,9 +189,13 @@ def test_changing_the_dispositif_of_a_bdc_with_pathways_is_refused_next_to_it(cl
     org, order, (composante,) = order_with()
     enrol(composante, [gen_trainee(org)])
     _login(client, org)
-    response = client.post(f"/bdc/{order.id}", data=csrf_form(client, _edit(order, dispositif="AUTRE")))
+    response = client.post(
+        f"/bdc/{order.id}", data=csrf_form(client, _edit(order, dispositif="AUTRE"))
+    )
     assert response.status_code == 409
-    assert "dispositif ne peut plus changer" in _field_error(response.get_data(as_text=True), "dispositif")
+    assert "dispositif ne peut plus changer" in _field_error(
+        response.get_data(as_text=True), "dispositif"
+    )
     assert _stored(order.id).dispositif.code == "COMPETENCES_PLUS"
 
 
@@ -239,8 +247,16 @@ def test_an_e_formation_bdc_offers_group_hours_for_a_new_composante(client, app)
 @pytest.mark.parametrize(
     ("changes", "field", "message"),
     [
-        ({"contracted_centre_hours": "beaucoup"}, "contracted_centre_hours", "Nombre d'heures attendu"),
-        ({"contracted_company_hours": "-3"}, "contracted_company_hours", "ne peut pas être négatif"),
+        (
+            {"contracted_centre_hours": "beaucoup"},
+            "contracted_centre_hours",
+            "Nombre d'heures attendu",
+        ),
+        (
+            {"contracted_company_hours": "-3"},
+            "contracted_company_hours",
+            "ne peut pas être négatif",
+        ),
         ({"unit_price": "12,345678"}, "unit_price", "Au plus quatre décimales."),
         ({"unit_price": ""}, "unit_price", "Champ obligatoire."),
         ({"code": "C9"}, "code", "existe déjà dans ce bon de commande"),
@@ -261,7 +277,10 @@ def test_a_refused_composante_is_shown_next_to_its_field(client, app, changes, f
 
 @pytest.mark.parametrize(
     ("field", "value", "hour_type"),
-    [("contracted_centre_hours", "100", "centre"), ("contracted_company_hours", "10", "entreprise")],
+    [
+        ("contracted_centre_hours", "100", "centre"),
+        ("contracted_company_hours", "10", "entreprise"),
+    ],
 )
 def test_lowering_a_volume_below_the_prescribed_hours_is_refused_next_to_it(
     client, app, field, value, hour_type
@@ -294,7 +313,9 @@ def test_a_composante_edit_is_saved(client, app):
     org, order, (composante,) = order_with()
     _login(client, org)
     form = {**COMPOSANTE_FORM, "code": "C-NEW", "unit_price": "13"}
-    response = client.post(f"/bdc/{order.id}/composantes/{composante.id}", data=csrf_form(client, form))
+    response = client.post(
+        f"/bdc/{order.id}/composantes/{composante.id}", data=csrf_form(client, form)
+    )
     assert response.status_code == 302
     db.session.expire_all()
     stored = db.session.get(Composante, composante.id)
@@ -310,17 +331,26 @@ def test_a_used_composante_or_bdc_is_not_deleted_and_the_page_says_why(client, a
     assert 'data-confirm="Supprimer la composante « ' + unused.code in detail
 
     refused = client.post(
-        f"/bdc/{order.id}/composantes/{used.id}/supprimer", data=csrf_form(client), follow_redirects=True
+        f"/bdc/{order.id}/composantes/{used.id}/supprimer",
+        data=csrf_form(client),
+        follow_redirects=True,
     )
-    assert f"La composante « {used.code} » ne peut pas être supprimée : 1 parcours" in refused.get_data(
+    assert (
+        f"La composante « {used.code} » ne peut pas être supprimée : 1 parcours"
+        in refused.get_data(as_text=True)
+    )
+    refused = client.post(
+        f"/bdc/{order.id}/supprimer", data=csrf_form(client), follow_redirects=True
+    )
+    assert "ne peut pas être supprimé : 1 parcours y sont rattachés." in refused.get_data(
         as_text=True
     )
-    refused = client.post(f"/bdc/{order.id}/supprimer", data=csrf_form(client), follow_redirects=True)
-    assert "ne peut pas être supprimé : 1 parcours y sont rattachés." in refused.get_data(as_text=True)
     assert count(Composante) == 2 and count(PurchaseOrder) == 1
 
     deleted = client.post(
-        f"/bdc/{order.id}/composantes/{unused.id}/supprimer", data=csrf_form(client), follow_redirects=True
+        f"/bdc/{order.id}/composantes/{unused.id}/supprimer",
+        data=csrf_form(client),
+        follow_redirects=True,
     )
     assert f"Composante « {unused.code} » supprimée." in deleted.get_data(as_text=True)
     assert count(Composante) == 1
@@ -329,7 +359,9 @@ def test_a_used_composante_or_bdc_is_not_deleted_and_the_page_says_why(client, a
 def test_an_unused_bdc_is_deleted_with_its_composantes(client, app):
     org, order, _ = order_with(composantes=2)
     _login(client, org)
-    response = client.post(f"/bdc/{order.id}/supprimer", data=csrf_form(client), follow_redirects=True)
+    response = client.post(
+        f"/bdc/{order.id}/supprimer", data=csrf_form(client), follow_redirects=True
+    )
     assert f"Bon de commande n° {order.number} supprimé." in response.get_data(as_text=True)
     assert count(PurchaseOrder) == 0 and count(Composante) == 0
 
@@ -342,7 +374,12 @@ def test_the_list_shows_each_bdc_with_its_counts_and_links(client, app):
     row = re.search(rf'<tr data-order="{order.number}">(.*?)</tr>', html, re.S).group(1)
     assert re.findall(r'<td class="num">(\d+)</td>', row) == ["2", "2"]
     assert "Hybride" not in row and "Présentiel" in row and "05/01/2026 – 30/06/2027" in row
-    for link in (f"/bdc/{order.id}", f"/mois/{order.id}", f"/heures?bdc={order.id}", f"/documents/{order.id}/"):
+    for link in (
+        f"/bdc/{order.id}",
+        f"/mois/{order.id}",
+        f"/heures?bdc={order.id}",
+        f"/documents/{order.id}/",
+    ):
         assert link in row
     assert "Nouveau bon de commande" in html
 
