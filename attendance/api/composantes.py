@@ -14,7 +14,11 @@ from attendance.api.common import (
     permission_required,
 )
 from attendance.api.french import FrenchSchema
-from attendance.contract.purchase_orders import create_composante, update_composante
+from attendance.contract.purchase_orders import (
+    create_composante,
+    delete_composante,
+    update_composante,
+)
 from attendance.extensions import db
 from attendance.models import BILLING_UNITS, Composante
 from attendance.tenancy import get_owned, org_select
@@ -86,3 +90,13 @@ def patch_composante(data, composante_id):
     composante = get_owned(db.session, Composante, composante_id, g.org, "composante")
     update_composante(db.session, g.org, composante, data)
     return composante
+
+
+@blp.delete("/<int:composante_id>")
+@blp.response(204)
+@permission_required("contract:write")
+def delete_composante_endpoint(composante_id):
+    """Supprime une composante sans parcours, séance, correctif ni ligne de facture (sinon 409
+    COMPOSANTE_IN_USE avec les nombres en détail)."""
+    composante = get_owned(db.session, Composante, composante_id, g.org, "composante")
+    delete_composante(db.session, g.org, composante)

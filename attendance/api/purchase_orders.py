@@ -6,7 +6,11 @@ from marshmallow import ValidationError, fields, validate
 
 from attendance.api.common import PageArgs, one_of, page_schema, paginate, permission_required
 from attendance.api.french import FrenchSchema
-from attendance.contract.purchase_orders import create_purchase_order, update_purchase_order
+from attendance.contract.purchase_orders import (
+    create_purchase_order,
+    delete_purchase_order,
+    update_purchase_order,
+)
 from attendance.extensions import db
 from attendance.models import BDC_MODES, Dispositif, PurchaseOrder
 from attendance.tenancy import get_owned, org_select
@@ -99,3 +103,13 @@ def patch_purchase_order(data, purchase_order_id):
     order = get_owned(db.session, PurchaseOrder, purchase_order_id, g.org, "bon de commande")
     update_purchase_order(db.session, g.org, order, data)
     return order
+
+
+@blp.delete("/<int:purchase_order_id>")
+@blp.response(204)
+@permission_required("contract:write")
+def delete_purchase_order_endpoint(purchase_order_id):
+    """Supprime un bon de commande et ses composantes inutilisées ; refusé (409 BDC_IN_USE)
+    dès qu'un parcours, une séance, un mois synchronisé ou une facture s'y rattache."""
+    order = get_owned(db.session, PurchaseOrder, purchase_order_id, g.org, "bon de commande")
+    delete_purchase_order(db.session, g.org, order)

@@ -1,4 +1,4 @@
-"""Operations on BDCs and their composantes."""
+"""Operations on BDCs and their composantes: what the API and the pages both call."""
 
 from datetime import date
 
@@ -8,7 +8,18 @@ from sqlalchemy.orm import Session
 from attendance.contract import rules
 from attendance.contract.volumes import check_volumes
 from attendance.errors import Conflict, DomainError
-from attendance.models import Composante, Dispositif, Organisation, Pathway, PurchaseOrder
+from attendance.models import (
+    Composante,
+    Correction,
+    Dispositif,
+    Invoice,
+    InvoiceLine,
+    MonthPeriod,
+    Organisation,
+    Pathway,
+    PurchaseOrder,
+    Slot,
+)
 from attendance.months.lock import ensure_no_validated_month
 from attendance.tenancy import get_owned
 
@@ -32,21 +43,26 @@ def _check_period(start: date, end: date) -> None:
         )
 
 
-def create_purchase_order(session: Session, org: Organisation, data: dict) -> PurchaseOrder:
-    data = dict(data)
-    dispositif = dispositif_by_code(session, data.pop("dispositif"))
-    _check_period(data["planned_start"], data["planned_end"])
+def _ensure_number_free(session: Session, org: Organisation, number: str) -> None:
+    """A BDC number is unique within the organisation (the Region numbers its orders)."""
     taken = session.scalar(
         select(func.count())
         .select_from(PurchaseOrder)
-        .where(PurchaseOrder.organisation_id == org.id, PurchaseOrder.number == data["number"])
+        .where(PurchaseOrder.organisation_id == org.id, PurchaseOrder.number == number)
     )
     if taken:
         raise Conflict(
             "BDC_NUMBER_TAKEN",
-            f"Le bon de commande n° {data['number']} existe déjà.",
-            {"number": data["number"]},
+            f"Le bon de commande n° {number} existe déjà.",
+            {"number": number},
         )
+
+
+def create_purchase_order(session: Session, org: Organisation, data: dict) -> PurchaseOrder:
+    data = dict(data)
+    dispositif = dispositif_by_code(session, data.pop("dispositif"))
+    _check_period(data["planned_start"], data["planned_end"])
+    _ensure_number_free(session, org, data["number"])
     order = PurchaseOrder(organisation_id=org.id, dispositif_id=dispositif.id, **data)
     session.add(order)
     session.flush()
@@ -78,25 +94,31 @@ def update_purchase_order(
         # R11: the mode sets the caps (R3, R4) that decided what the validated months bill.
         ensure_no_validated_month(session, org, order.id)
     if "number" in data and data["number"] != order.number:
-        taken = session.scalar(
-            select(func.count())
-            .select_from(PurchaseOrder)
-            .where(PurchaseOrder.organisation_id == org.id, PurchaseOrder.number == data["number"])
-        )
-        if taken:
-            raise Conflict(
-                "BDC_NUMBER_TAKEN", f"Le bon de commande n° {data['number']} existe déjà."
-            )
+        _ensure_number_free(session, org, data["number"])
     for key, value in data.items():
         setattr(order, key, value)
     _check_period(order.planned_start, order.planned_end)
-    # R6 must still hold for every trainee already entered.
-    for entry in session.scalars(
-        select(Pathway.entry_date).join(Composante).where(Composante.purchase_order_id == order.id)
-    ):
-        rules.check_entry_date(entry, order.planned_start, order.planned_end)
+    # R6 and R8 must still hold for every trainee already entered: the first and the last
+    # entries bound them all.
+    first, last = session.execute(
+        select(func.min(Pathway.entry_date), func.max(Pathway.entry_date))
+        .join(Composante)
+        .where(Composante.purchase_order_id == order.id)
+    ).one()
+    if first is not None:
+        rules.check_period_holds_entries(first, last, order.planned_start, order.planned_end)
     session.flush()
     return order
+
+
+def _ensure_code_free(order: PurchaseOrder, code: str, composante_id: int | None = None) -> None:
+    """A composante's code is unique inside its BDC (the Region's declaration names it)."""
+    if any(c.code == code and c.id != composante_id for c in order.composantes):
+        raise Conflict(
+            "COMPOSANTE_CODE_TAKEN",
+            f"La composante « {code} » existe déjà dans ce bon de commande.",
+            {"code": code},
+        )
 
 
 def create_composante(session: Session, org: Organisation, data: dict) -> Composante:
@@ -104,11 +126,7 @@ def create_composante(session: Session, org: Organisation, data: dict) -> Compos
     order = get_owned(session, PurchaseOrder, data.pop("purchase_order_id"), org, "bon de commande")
     if order.mode == "e_formation":
         data.setdefault("billing_unit", "group_hour")
-    if any(c.code == data["code"] for c in order.composantes):
-        raise Conflict(
-            "COMPOSANTE_CODE_TAKEN",
-            f"La composante « {data['code']} » existe déjà dans ce bon de commande.",
-        )
+    _ensure_code_free(order, data["code"])
     composante = Composante(organisation_id=org.id, purchase_order_id=order.id, **data)
     session.add(composante)
     session.flush()
@@ -124,9 +142,79 @@ def update_composante(
         or data.get("contracted_company_minutes", composante.contracted_company_minutes)
         < composante.contracted_company_minutes
     )
+    if data.get("code", composante.code) != composante.code:
+        _ensure_code_free(composante.purchase_order, data["code"], composante.id)
     for key, value in data.items():
         setattr(composante, key, value)
     session.flush()
     if lowered:
         check_volumes(session, composante)
     return composante
+
+
+def _usage(session: Session, composante_ids) -> dict[str, int]:
+    """What hangs on composantes: the rows a deletion would orphan or whose evidence it
+    would erase (pathways, slots, R12 corrections, invoiced lines)."""
+
+    def counted(model) -> int:
+        return session.scalar(
+            select(func.count()).select_from(model).where(model.composante_id.in_(composante_ids))
+        )
+
+    return {
+        "pathways": counted(Pathway),
+        "slots": counted(Slot),
+        "corrections": counted(Correction),
+        "invoice_lines": counted(InvoiceLine),
+    }
+
+
+def _in_use_fr(usage: dict[str, int]) -> str:
+    labels = {
+        "pathways": "parcours",
+        "slots": "séance(s)",
+        "corrections": "correctif(s) horaire(s)",
+        "invoice_lines": "ligne(s) de facture",
+        "months": "mois synchronisé(s) ou validé(s)",
+        "invoices": "facture(s)",
+    }
+    return ", ".join(f"{n} {labels[key]}" for key, n in usage.items() if n)
+
+
+def delete_composante(session: Session, org: Organisation, composante: Composante) -> None:
+    """A composante entered by mistake can go while nothing refers to it; once a pathway, a
+    slot, a correction or an invoice line does, deleting it would erase hours and evidence."""
+    usage = _usage(session, [composante.id])
+    if any(usage.values()):
+        raise Conflict(
+            "COMPOSANTE_IN_USE",
+            f"La composante « {composante.code} » ne peut pas être supprimée : "
+            f"{_in_use_fr(usage)} y sont rattachés. Supprimez-les d'abord, ou gardez la "
+            "composante.",
+            usage,
+        )
+    session.delete(composante)
+    session.flush()
+
+
+def delete_purchase_order(session: Session, org: Organisation, order: PurchaseOrder) -> None:
+    """A BDC entered by mistake goes with its unused composantes. One with pathways, slots,
+    a synchronised month (its declaration is evidence, R11) or an invoice stays."""
+    usage = _usage(session, [c.id for c in order.composantes])
+    for key, model in (("months", MonthPeriod), ("invoices", Invoice)):
+        usage[key] = session.scalar(
+            select(func.count()).select_from(model).where(model.purchase_order_id == order.id)
+        )
+    if any(usage.values()):
+        raise Conflict(
+            "BDC_IN_USE",
+            f"Le bon de commande n° {order.number} ne peut pas être supprimé : "
+            f"{_in_use_fr(usage)} y sont rattachés.",
+            usage,
+        )
+    for composante in order.composantes:
+        session.delete(composante)
+    session.flush()
+    session.expire(order, ["composantes"])
+    session.delete(order)
+    session.flush()

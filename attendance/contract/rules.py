@@ -73,6 +73,37 @@ def check_entry_date(entry: date, planned_start: date, planned_end: date) -> Non
         )
 
 
+def check_period_holds_entries(
+    first_entry: date, last_entry: date, planned_start: date, planned_end: date
+) -> None:
+    """R6 and R8 when a BDC's dates move under trainees already entered: entries stay in the
+    year of the planned start, the action opened on the first entry (R8) so the start cannot
+    come after it, and the end cannot come before the last entry. ``field`` in the details
+    names the date to fix."""
+    if first_entry.year != planned_start.year or last_entry.year != planned_start.year:
+        entered = first_entry if first_entry.year != planned_start.year else last_entry
+        raise RuleViolation(
+            "R6_ENTRY_YEAR",
+            f"Un stagiaire est entré le {entered:%d/%m/%Y} : les entrées ont lieu pendant "
+            f"l'année du début prévu, qui doit donc rester en {entered.year}.",
+            {"entry_date": entered.isoformat(), "field": "planned_start"},
+        )
+    if planned_start > first_entry:
+        raise RuleViolation(
+            "ENTRY_OUTSIDE_BDC",
+            f"L'action a ouvert le {first_entry:%d/%m/%Y}, à l'entrée du premier stagiaire "
+            "(R8) : le début prévu ne peut pas être postérieur à cette date.",
+            {"entry_date": first_entry.isoformat(), "field": "planned_start"},
+        )
+    if planned_end < last_entry:
+        raise RuleViolation(
+            "ENTRY_OUTSIDE_BDC",
+            f"Un stagiaire est entré le {last_entry:%d/%m/%Y} : la fin prévue ne peut pas "
+            "précéder cette date.",
+            {"entry_date": last_entry.isoformat(), "field": "planned_end"},
+        )
+
+
 def check_planned_exit(planned_exit: date, planned_end: date) -> None:
     """R6 (CCTP §3.1.2): the year after the BDC's start only finishes pathways, and they end
     by the BDC's planned end; a later planned exit would leave hours the BDC cannot pay."""

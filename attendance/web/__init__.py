@@ -1,7 +1,7 @@
 """Server-rendered pages for staff (session cookie); French text throughout."""
 
 from attendance import clock
-from attendance.web import billing, documents, hours, jobs, months, pages, settings, signing
+from attendance.web import billing, documents, hours, jobs, months, orders, pages, settings, signing
 from attendance.web.forms import refuse_forbidden_form_text
 from attendance.web.nav import has_endpoint, nav_links
 
@@ -11,6 +11,7 @@ def register_pages(app) -> None:
     app.add_template_filter(clock.display, "paris")
     app.add_template_global(has_endpoint)
     app.add_template_global(nav_links)
+    # Pages link to areas that may not be installed yet: {% if has_endpoint('…') %}.
     app.register_blueprint(pages.bp)
     app.register_blueprint(hours.bp)
     app.register_blueprint(months.bp)
@@ -19,3 +20,4 @@ def register_pages(app) -> None:
     app.register_blueprint(billing.bp)
     app.register_blueprint(jobs.bp)
     app.register_blueprint(settings.bp)
+    app.register_blueprint(orders.bp)
