@@ -102,18 +102,21 @@ def _search(statement, q: str):
 @bp.get("/stagiaires")
 @login_required
 def index():
-    """One page of 50 in name order, read through the (organisation, name) index; the
-    pathways of the page's trainees come in one more query, whatever the page size."""
+    """One page of 50 in name order, read through the (organisation, name) index as plain
+    rows (no ORM objects to build); the pathways of the page's trainees come in one more
+    query, whatever the page size."""
     _require("trainee:read")
     q = request.args.get("q", "").strip()[:120]
     page = max(1, request.args.get("page", 1, type=int) or 1)
-    statement = select(Trainee).where(Trainee.organisation_id == g.org.id)
+    statement = select(
+        Trainee.id, Trainee.last_name, Trainee.first_name, Trainee.email, Trainee.external_id
+    ).where(Trainee.organisation_id == g.org.id)
     if q:
         statement = _search(statement, q)
     total = db.session.scalar(
         select(func.count()).select_from(statement.with_only_columns(Trainee.id).subquery())
     )
-    trainees = db.session.scalars(
+    trainees = db.session.execute(
         statement.order_by(Trainee.last_name, Trainee.first_name, Trainee.id)
         .limit(PER_PAGE)
         .offset((page - 1) * PER_PAGE)
