@@ -94,7 +94,9 @@ def seed(url: str, trainees: int, days: int) -> dict:
         session.add(org)
         session.flush()
         billing = create_user(session, org, EMAIL, "Facturation", "billing", PASSWORD)
-        trainer = create_user(session, org, "formateur@bench.example", "Formateur", "trainer", PASSWORD)  # fmt: skip
+        trainer = create_user(
+            session, org, "formateur@bench.example", "Formateur", "trainer", PASSWORD
+        )
         orders, composantes = [], []
         for n in range(51):
             order = create_purchase_order(
@@ -341,7 +343,7 @@ def start_server(target: str, port: int, env: dict, args):
             "--log-level",
             "warning",
             target,
-        ],  # fmt: skip
+        ],
         env={**os.environ, **env, "PYTHONPATH": str(ROOT)},
         cwd=str(ROOT),
     )
@@ -438,7 +440,9 @@ def run(kind: str, args) -> list[dict]:
             app_p95, bare_p95 = [], []
             for _ in range(args.runs):
                 app_p95.append(bench.p95(measure(port, path, args.requests, args.clients, cookie)))
-                bare_p95.append(bench.p95(measure(port + 1, path, args.requests, args.clients, None)))  # fmt: skip
+                bare_p95.append(
+                    bench.p95(measure(port + 1, path, args.requests, args.clients, None))
+                )
             page_p95, base = statistics.median(app_p95), statistics.median(bare_p95)
             result = {
                 "db": kind,

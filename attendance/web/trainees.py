@@ -4,6 +4,7 @@ the xlsx/CSV import. Every write goes through the same domain functions as the A
 
 import io
 from dataclasses import dataclass
+from datetime import date
 
 from flask import Blueprint, abort, flash, g, redirect, render_template, request, send_file, url_for
 from openpyxl import Workbook
@@ -182,6 +183,31 @@ def _composantes() -> list[tuple[int, str]]:
     ]
 
 
+def _shown(key: str, value) -> str:
+    """A stored change as people read it: dates « 03/07/2026 », hours « 150,00 h »."""
+    if value is None or value == "":
+        return "—"
+    if key.endswith("_minutes"):
+        return hours_fr(value)
+    if key.endswith("_date"):
+        return date_fr(date.fromisoformat(value))
+    if key == "status":
+        return STATUS_LABELS.get(value, value)
+    return str(value)
+
+
+def _changes(changes: dict) -> list[str]:
+    """« Sortie prévue : 03/07/2026 → 31/07/2026 », one line per changed field."""
+    lines = []
+    for key, change in changes.items():
+        label = FIELD_LABELS.get(key, key)
+        if isinstance(change, dict) and "from" in change:
+            lines.append(f"{label} : {_shown(key, change['from'])} → {_shown(key, change['to'])}")
+        elif key in FIELD_LABELS:
+            lines.append(f"{label} : {_shown(key, change)}")
+    return lines
+
+
 def _history(pathway_ids: list[int]) -> dict[int, list]:
     """R18: each pathway's dated events, with who made them, in one query."""
     events: dict[int, list] = {pathway_id: [] for pathway_id in pathway_ids}
@@ -192,7 +218,7 @@ def _history(pathway_ids: list[int]) -> dict[int, list]:
             .where(PathwayEvent.pathway_id.in_(pathway_ids))
             .order_by(PathwayEvent.at, PathwayEvent.id)
         ):
-            events[event.pathway_id].append((event, author))
+            events[event.pathway_id].append((event, _changes(event.changes), author))
     return events
 
 

@@ -176,7 +176,7 @@ def test_moving_a_date_is_kept_in_the_history_shown_in_french(client, app):
     events = db.session.scalars(select(PathwayEvent).order_by(PathwayEvent.id)).all()
     assert [e.kind for e in events] == ["created", "dates_moved"]
     html = client.get(f"/parcours/{pathway.id}").get_data(as_text=True)
-    assert "Dates déplacées" in html and "Sortie prévue : 2026-07-03 → 2026-07-31" in html
+    assert "Dates déplacées" in html and "Sortie prévue : 03/07/2026 → 31/07/2026" in html
     assert "Prolongation" in html and user.full_name in html
     assert "Dates déplacées" in client.get(f"/stagiaires/{pathway.trainee_id}").get_data(
         as_text=True
