@@ -170,10 +170,11 @@ def new():
     return _render("trainees/new.html", 422, values=request.form, errors=errors)
 
 
-def _composantes() -> list[tuple[int, str]]:
-    """The organisation's composantes a pathway can be opened on, labelled by BDC."""
+def _composantes() -> list[tuple[str, str]]:
+    """The organisation's composantes a pathway can be opened on, labelled by BDC: (the
+    option's value, its label), ready for a select of hundreds of options."""
     return [
-        (composante_id, f"{number} — {code} · {title}")
+        (str(composante_id), f"{number} — {code} · {title}")
         for composante_id, number, code, title in db.session.execute(
             select(Composante.id, PurchaseOrder.number, Composante.code, Composante.title)
             .join(PurchaseOrder, PurchaseOrder.id == Composante.purchase_order_id)
