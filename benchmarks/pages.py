@@ -227,6 +227,11 @@ def seed(url: str, trainees: int, days: int) -> dict:
         if batch:
             connection.execute(insert(Emargement.__table__), batch)
         session.commit()
+        if db.engine.dialect.name == "postgresql":
+            # Planner statistics, as autovacuum keeps them on a live database: without them
+            # PostgreSQL plans the month's aggregates for empty tables.
+            with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as raw:
+                raw.exec_driver_sql("ANALYZE")
         ids = {
             "order_id": orders[0].id,
             "trainee_id": trainee_ids[GROUP + 3],
