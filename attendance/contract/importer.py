@@ -65,7 +65,27 @@ _FALSE = {"non", "n", "", "0", "faux", "false", "no"}
 
 
 class RowError(ValueError):
-    pass
+    """A row the file itself gets wrong; ``column`` names the template column to fix."""
+
+    def __init__(self, message: str, column: str | None = None):
+        super().__init__(message)
+        self.column = column
+
+
+# The template column a rule's refusal points at, so the page can say where to look.
+COLUMN_OF_CODE = {
+    "R1_PATHWAY_HOURS_EXCEEDED": "Heures centre",
+    "R2_COMPANY_HOURS_EXCEEDED": "Heures entreprise",
+    "R10_CONTRACTED_VOLUME_EXCEEDED": "Heures centre",
+    "NEGATIVE_HOURS": "Heures centre",
+    "R6_ENTRY_YEAR": "Date d'entrée",
+    "ENTRY_OUTSIDE_BDC": "Date d'entrée",
+    "MONTH_VALIDATED": "Date d'entrée",
+    "EXIT_AFTER_BDC_END": "Date de sortie prévue",
+    "EXIT_BEFORE_ENTRY": "Date de sortie prévue",
+    "R15_BOE_AAH_INCONSISTENT": "AAH",
+    "PATHWAY_EXISTS": "Composante",
+}
 
 
 def _normalise(header) -> str:
@@ -173,7 +193,7 @@ def _rows(lines: Iterator) -> list[tuple[int, dict]]:
 def _date(value, label: str, required: bool) -> date | None:
     if value in (None, ""):
         if required:
-            raise RowError(f"{label} manquante")
+            raise RowError(f"{label} manquante", label)
         return None
     if isinstance(value, datetime):
         return value.date()
@@ -185,7 +205,7 @@ def _date(value, label: str, required: bool) -> date | None:
             return datetime.strptime(text, fmt).date()
         except ValueError:
             continue
-    raise RowError(f"{label} invalide « {text} » (attendu JJ/MM/AAAA)")
+    raise RowError(f"{label} invalide « {text} » (attendu JJ/MM/AAAA)", label)
 
 
 def _bool(value, label: str) -> bool:
@@ -194,20 +214,20 @@ def _bool(value, label: str) -> bool:
         return True
     if text in _FALSE:
         return False
-    raise RowError(f"{label} : répondez oui ou non (« {value} » lu)")
+    raise RowError(f"{label} : répondez oui ou non (« {value} » lu)", label)
 
 
 def _minutes(value, label: str, required: bool) -> int:
     if value in (None, ""):
         if required:
-            raise RowError(f"{label} manquantes")
+            raise RowError(f"{label} manquantes", label)
         return 0
     try:
         hours = Decimal(str(value).strip().replace(",", ".").replace(" ", ""))
     except InvalidOperation as exc:
-        raise RowError(f"{label} : nombre d'heures invalide « {value} »") from exc
+        raise RowError(f"{label} : nombre d'heures invalide « {value} »", label) from exc
     if hours < 0:
-        raise RowError(f"{label} : nombre d'heures négatif")
+        raise RowError(f"{label} : nombre d'heures négatif", label)
     return int((hours * 60).to_integral_value(ROUND_HALF_UP))
 
 
@@ -217,11 +237,12 @@ def _text(value, label: str, required: bool) -> str | None:
     if character is not None:
         raise RowError(
             f"{label} : caractère interdit ({describe_character(character)}, caractère de "
-            "contrôle ou invisible), retirez-le"
+            "contrôle ou invisible), retirez-le",
+            label,
         )
     if not text:
         if required:
-            raise RowError(f"{label} manquant")
+            raise RowError(f"{label} manquant", label)
         return None
     return text
 
@@ -238,7 +259,7 @@ def _parse(row: dict) -> tuple[dict, dict, str, str]:
         "aah": _bool(row.get("aah"), "AAH"),
     }
     if trainee["email"] and "@" not in trainee["email"]:
-        raise RowError(f"E-mail invalide « {trainee['email']} »")
+        raise RowError(f"E-mail invalide « {trainee['email']} »", "E-mail")
     pathway = {
         "entry_date": _date(row.get("date d'entree"), "Date d'entrée", True),
         "planned_exit_date": _date(row.get("date de sortie prevue"), "Date de sortie prévue", True),
@@ -319,9 +340,11 @@ def import_file(
             trainee_data, pathway_data, bdc, code = _parse(row)
             composante_id = composantes.get((bdc, code))
             if composante_id is None:
-                raise RowError(f"composante « {code} » introuvable dans le BDC « {bdc} »")
+                raise RowError(
+                    f"composante « {code} » introuvable dans le BDC « {bdc} »", "Composante"
+                )
         except RowError as exc:
-            errors.append({"line": line, "message": f"Ligne {line} : {exc}."})
+            errors.append({"line": line, "column": exc.column, "message": f"Ligne {line} : {exc}."})
             continue
         savepoint = session.begin_nested()
         try:
@@ -342,7 +365,12 @@ def import_file(
         except DomainError as exc:
             savepoint.rollback()
             errors.append(
-                {"line": line, "code": exc.code, "message": f"Ligne {line} : {exc.message}"}
+                {
+                    "line": line,
+                    "column": COLUMN_OF_CODE.get(exc.code),
+                    "code": exc.code,
+                    "message": f"Ligne {line} : {exc.message}",
+                }
             )
             if exc.code == "MONTH_VALIDATED":
                 locked.append((line, exc))

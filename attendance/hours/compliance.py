@@ -235,17 +235,17 @@ def _missing_signatures(session, org, order, win, dialect, now) -> dict[int, lis
     recorded by the trainer): on group slots, every pathway of the composante open that day;
     on company slots, the slot's trainee."""
     day = clock.day_sql(Slot.starts_at, win, dialect)
-    expected = or_(
-        and_(
-            Slot.kind != COMPANY,
-            Pathway.composante_id == Slot.composante_id,
-            Pathway.entry_date <= day,
-            func.coalesce(Pathway.effective_exit_date, Pathway.planned_exit_date) >= day,
-        ),
-        and_(
-            Slot.kind == COMPANY,
-            Pathway.composante_id == Slot.composante_id,
-            Pathway.trainee_id == Slot.trainee_id,
+    # The composante match stands outside the OR so that both databases join through the
+    # pathway's composante index instead of testing every pathway against every slot.
+    expected = and_(
+        Pathway.composante_id == Slot.composante_id,
+        or_(
+            and_(
+                Slot.kind != COMPANY,
+                Pathway.entry_date <= day,
+                func.coalesce(Pathway.effective_exit_date, Pathway.planned_exit_date) >= day,
+            ),
+            and_(Slot.kind == COMPANY, Pathway.trainee_id == Slot.trainee_id),
         ),
     )
     rows = session.execute(

@@ -2,7 +2,7 @@
 
 from datetime import date, datetime
 
-from sqlalchemy import JSON, ForeignKey, String, UniqueConstraint
+from sqlalchemy import JSON, ForeignKey, Index, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from attendance.extensions import db
@@ -16,6 +16,10 @@ class Trainee(db.Model):
     """A stagiaire. BOE and AAH are mandatory fields for the Region (R15)."""
 
     __tablename__ = "trainee"
+    # The staff list pages through trainees in name order (migration 0019).
+    __table_args__ = (
+        Index("ix_trainee_organisation_name", "organisation_id", "last_name", "first_name", "id"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     organisation_id: Mapped[int] = mapped_column(ForeignKey("organisation.id"), index=True)

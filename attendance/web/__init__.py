@@ -1,7 +1,18 @@
 """Server-rendered pages for staff (session cookie); French text throughout."""
 
 from attendance import clock
-from attendance.web import billing, documents, hours, jobs, months, orders, pages, settings, signing
+from attendance.web import (
+    billing,
+    documents,
+    hours,
+    jobs,
+    months,
+    orders,
+    pages,
+    settings,
+    signing,
+    trainees,
+)
 from attendance.web.forms import refuse_forbidden_form_text
 from attendance.web.nav import has_endpoint, nav_links
 
@@ -21,3 +32,4 @@ def register_pages(app) -> None:
     app.register_blueprint(jobs.bp)
     app.register_blueprint(settings.bp)
     app.register_blueprint(orders.bp)
+    app.register_blueprint(trainees.bp)
