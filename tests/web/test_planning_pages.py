@@ -9,7 +9,16 @@ from icalendar import Calendar
 from attendance.accounts import change_password
 from attendance.extensions import db
 from attendance.models import Room, Site, Slot
-from tests.factories import PASSWORD, csrf_form, gen_room, gen_slot, gen_user, half_day, order_with
+from tests.factories import (
+    PASSWORD,
+    csrf_form,
+    gen_room,
+    gen_slot,
+    gen_user,
+    half_day,
+    order_with,
+    validate_month,
+)
 
 
 def _login(client, user):
@@ -131,3 +140,22 @@ def test_the_signed_feed_address_works_without_a_cookie_until_the_password_chang
     revoked = anonymous.get(address)
     assert revoked.status_code == 401
     assert "révoqué" in revoked.get_data(as_text=True)
+
+
+def test_a_validated_month_refuses_a_planning_edit_and_a_series_in_french(client, app):
+    org, order, [composante] = order_with()
+    billing = gen_user(org, "billing")
+    slot = half_day(composante, date(2026, 3, 9), title="Validée")
+    validate_month(order)
+    db.session.commit()
+    _login(client, billing)
+    form = {"date": "2026-03-09", "start": "10:00", "end": "12:00", "kind": "centre",
+            "composante_id": composante.id, "title": "Déplacée"}  # fmt: skip
+    edited = client.post(f"/planning/seance/{slot.id}", data=csrf_form(client, form))
+    assert edited.status_code == 409
+    assert "Le mois de mars 2026 est validé" in edited.get_data(as_text=True)
+    series = {**form, "first_day": "2026-03-16", "weeks": "1", "weekdays": ["0", "1"]}
+    refused = client.post("/planning/serie", data=csrf_form(client, series))
+    assert refused.status_code == 409
+    db.session.rollback()
+    assert [s.title for s in _slots()] == ["Validée"]
