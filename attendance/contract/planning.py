@@ -17,7 +17,7 @@ from datetime import date, time, timedelta
 
 import holidays
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 
 from attendance.clock import at_local, local_day, local_midnight_utc, local_time
 from attendance.contract.slots import new_slot
@@ -265,6 +265,12 @@ def week_slots(session: Session, org: Organisation, monday: date, filters: dict)
     for key in ("group_name", "trainer_id", "room_id"):
         if filters.get(key):
             statement = statement.where(getattr(Slot, key) == filters[key])
+    # The view shows each slot's composante, trainer and room: loaded in three queries.
+    statement = statement.options(
+        selectinload(Slot.composante),
+        selectinload(Slot.trainer),
+        selectinload(Slot.room).selectinload(Room.site),
+    )
     return list(session.scalars(statement.order_by(Slot.starts_at, Slot.id)))
 
 

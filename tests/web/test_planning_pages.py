@@ -159,3 +159,33 @@ def test_a_validated_month_refuses_a_planning_edit_and_a_series_in_french(client
     assert refused.status_code == 409
     db.session.rollback()
     assert [s.title for s in _slots()] == ["Validée"]
+
+
+def test_copying_a_week_from_the_page_copies_the_shown_slots(client, app):
+    org, _, [composante] = order_with()
+    billing = gen_user(org, "billing")
+    half_day(composante, date(2026, 3, 9), title="Lundi", group_name="G1")
+    half_day(composante, date(2026, 3, 11), title="Autre groupe", group_name="G2")
+    db.session.commit()
+    _login(client, billing)
+    form = {"semaine": "2026-W11", "vers": "2026-W13", "groupe": "G1"}
+    response = client.post("/planning/copier", data=csrf_form(client, form))
+    assert response.headers["Location"].endswith("/planning?semaine=2026-W13")
+    db.session.rollback()
+    copied = [s for s in _slots() if s.starts_at.date() > date(2026, 3, 15)]
+    assert [(s.title, s.starts_at, s.group_name) for s in copied] == [
+        ("Lundi", datetime(2026, 3, 23, 8, 0, tzinfo=UTC), "G1")
+    ]
+
+
+def test_a_trainer_sees_only_their_own_slots_and_cannot_plan(client, app):
+    org, _, [composante] = order_with()
+    trainer, other = gen_user(org, "trainer"), gen_user(org, "trainer")
+    half_day(composante, date(2026, 3, 9), title="La mienne", trainer_id=trainer.id)
+    half_day(composante, date(2026, 3, 10), title="Pas la mienne", trainer_id=other.id)
+    db.session.commit()
+    _login(client, trainer)
+    html = client.get(f"/planning?semaine=2026-W11&formateur={other.id}").get_data(as_text=True)
+    assert "La mienne" in html and "Pas la mienne" not in html
+    assert "Nouvelle séance" not in html
+    assert client.get("/planning/serie").status_code == 403
