@@ -5,6 +5,7 @@ import secrets
 from datetime import timedelta
 
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
+from itsdangerous import BadSignature, URLSafeSerializer
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
@@ -262,3 +263,21 @@ def deactivate_user(session: Session, by: User, user: User) -> None:
 def reactivate_user(session: Session, user: User) -> None:
     user.active = True
     session.flush()
+CALENDAR_SALT = "planning-ical"
+
+
+def calendar_token(user: User, secret: str) -> str:
+    """A trainer's calendar feed address token: a calendar app sends no cookie. Signed with
+    the app secret over the user and their session version, so a password change or a
+    logout everywhere revokes every copy of the address."""
+    return URLSafeSerializer(secret, salt=CALENDAR_SALT).dumps([user.id, user.session_version])
+
+
+def user_for_calendar_token(session: Session, token: str, secret: str) -> User:
+        user_id, version = URLSafeSerializer(secret, salt=CALENDAR_SALT).loads(token)
+        user = session.get(User, int(user_id))
+    except (BadSignature, TypeError, ValueError) as exc:
+        raise Unauthorized("Lien d'agenda invalide : recopiez-le depuis la page Planning.") from exc
+    if user is None or not user.active or user.session_version != version:
+        raise Unauthorized(
+            "Lien d'agenda révoqué (mot de passe changé) : recopiez-le depuis la page Planning."

@@ -1,4 +1,7 @@
-"""Slots (séances). Trainers see only the slots they teach."""
+"""Slots (séances). Trainers see only the slots they teach. Writes run the planning checks
+(``contract.planning``): a double-booked trainer or room is refused (409
+``PLANNING_CONFLICT``); warnings (public holiday, room capacity, a trainee on two slots)
+refuse with 409 ``PLANNING_NEEDS_CONFIRMATION`` until the request says ``confirm: true``."""
 
 from flask import g
 from flask_smorest import Blueprint
@@ -7,7 +10,8 @@ from marshmallow import fields, validate
 from attendance.accounts import can
 from attendance.api.common import PageArgs, one_of, page_schema, paginate, permission_required
 from attendance.api.french import FrenchSchema
-from attendance.contract.slots import create_slot, delete_slot, update_slot
+from attendance.contract.planning import check_update, plan_slots
+from attendance.contract.slots import delete_slot, update_slot
 from attendance.errors import NotFound
 from attendance.extensions import db
 from attendance.models import SLOT_KINDS, Composante, Slot
@@ -32,6 +36,11 @@ class SlotSchema(FrenchSchema):
     group_name = fields.String(allow_none=True, validate=validate.Length(max=100))
     trainer_id = fields.Integer(allow_none=True)
     trainee_id = fields.Integer(allow_none=True)
+    room_id = fields.Integer(allow_none=True)
+    confirm = fields.Boolean(
+        load_only=True,
+        metadata={"description": "true: save despite the planning's warnings"},
+    )
     validated_at = fields.DateTime(dump_only=True, allow_none=True)
 
 
@@ -79,7 +88,8 @@ def list_slots(args):
 @blp.response(201, SlotSchema)
 @permission_required("slot:write")
 def post_slot(data):
-    slot = create_slot(db.session, g.org, data)
+    confirmed = data.pop("confirm", False)
+    [slot] = plan_slots(db.session, g.org, [data], confirmed)
     return slot
 
 
@@ -99,7 +109,9 @@ def get_slot(slot_id):
 @permission_required("slot:write")
 def patch_slot(data, slot_id):
     slot = get_owned(db.session, Slot, slot_id, g.org, "séance")
+    confirmed = data.pop("confirm", False)
     update_slot(db.session, g.org, slot, data)
+    check_update(db.session, slot, data.keys(), confirmed)
     return slot
 
 

@@ -5,7 +5,7 @@ from sqlalchemy.orm import Session
 
 from attendance.clock import local_day
 from attendance.errors import Conflict, DomainError
-from attendance.models import Composante, Emargement, Organisation, Slot, Trainee, User
+from attendance.models import Composante, Emargement, Organisation, Room, Slot, Trainee, User
 from attendance.months.lock import ensure_open, ensure_slot_month_open
 from attendance.tenancy import get_owned
 
@@ -32,6 +32,9 @@ def _check_slot(session: Session, org: Organisation, slot: Slot) -> None:
             )
     if slot.trainee_id is not None:
         get_owned(session, Trainee, slot.trainee_id, org, "stagiaire")
+    if slot.room_id is not None:
+        # ``site`` keeps being the place's name for every reader: the room's site.
+        slot.site = get_owned(session, Room, slot.room_id, org, "salle").site.name
 
 
 def _refuse_if_validated(slot: Slot) -> None:
@@ -44,12 +47,19 @@ def _refuse_if_validated(slot: Slot) -> None:
         )
 
 
-def create_slot(session: Session, org: Organisation, data: dict) -> Slot:
+def new_slot(session: Session, org: Organisation, data: dict) -> Slot:
+    """A slot checked against the contract and the month lock, not yet in the session, so
+    the planning checks (``contract.planning``) can look at it before it is saved."""
     data = dict(data)
     composante = get_owned(session, Composante, data.pop("composante_id"), org, "composante")
     slot = Slot(organisation_id=org.id, composante_id=composante.id, **data)
     _check_slot(session, org, slot)
     ensure_open(session, org, composante.purchase_order_id, [local_day(slot.starts_at)])
+    return slot
+
+
+def create_slot(session: Session, org: Organisation, data: dict) -> Slot:
+    slot = new_slot(session, org, data)
     session.add(slot)
     session.flush()
     return slot

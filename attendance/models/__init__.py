@@ -31,6 +31,7 @@ from attendance.models.signing import (
     KioskCredential,
     SigningKey,
 )
+from attendance.models.site import Room, Site
 from attendance.models.slot import (
     ATTENDANCE_STATUSES,
     SIGN_IN_METHODS,
@@ -81,7 +82,9 @@ __all__ = [
     "PurchaseOrder",
     "RateLimitCounter",
     "Reminder",
+    "Room",
     "SigningKey",
+    "Site",
     "Slot",
     "Trainee",
     "User",

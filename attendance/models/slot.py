@@ -12,6 +12,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 from attendance.extensions import db
 from attendance.models.organisation import User
 from attendance.models.purchase_order import Composante
+from attendance.models.site import Room
 from attendance.models.trainee import Trainee
 from attendance.models.types import UTCDateTime, utcnow
 
@@ -49,6 +50,8 @@ class Slot(db.Model):
     objective: Mapped[str | None] = mapped_column(String(1000))  # autoformation
     group_name: Mapped[str | None] = mapped_column(String(100))
     trainer_id: Mapped[int | None] = mapped_column(ForeignKey("app_user.id"), index=True)
+    # The room booked; ``site`` then holds its site's name, so every reader of ``site`` goes on.
+    room_id: Mapped[int | None] = mapped_column(ForeignKey("room.id"), index=True)
     # Company slots are one trainee's; group slots leave this empty.
     trainee_id: Mapped[int | None] = mapped_column(ForeignKey("trainee.id"), index=True)
     validated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
@@ -59,6 +62,7 @@ class Slot(db.Model):
     composante: Mapped[Composante] = relationship()
     trainer: Mapped[User | None] = relationship(foreign_keys=[trainer_id])
     trainee: Mapped[Trainee | None] = relationship()
+    room: Mapped[Room | None] = relationship()
 
     @property
     def scheduled_minutes(self) -> int:

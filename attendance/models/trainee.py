@@ -90,3 +90,15 @@ class PathwayEvent(db.Model):
     user_id: Mapped[int | None] = mapped_column(ForeignKey("app_user.id"))
 
     pathway: Mapped[Pathway] = relationship(back_populates="events")
+
+
+def on_pathway(composante, organisation, day) -> tuple:
+    """Who is expected on a group slot: a pathway on the slot's composante that has started
+    and has not ended before the slot's day (values, or bind parameters). Sign-in and planning
+    both ask it here."""
+    return (
+        Pathway.composante_id == composante,
+        Pathway.organisation_id == organisation,
+        Pathway.entry_date <= day,
+        (Pathway.effective_exit_date.is_(None)) | (Pathway.effective_exit_date >= day),
+    )

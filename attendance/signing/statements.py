@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 from attendance import evidence
 from attendance.clock import local_day
 from attendance.models import Composante, Device, Emargement, MonthPeriod, Pathway, Slot
+from attendance.models.trainee import on_pathway
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,17 +106,6 @@ class LockedInsert:
     seq: int
     last_hash: str
     state: SlotState
-
-
-def on_pathway(composante, organisation, day) -> tuple:
-    """Who is expected on a group slot: a pathway on the slot's composante that has started
-    and has not ended before the slot's day (values, or bind parameters)."""
-    return (
-        Pathway.composante_id == composante,
-        Pathway.organisation_id == organisation,
-        Pathway.entry_date <= day,
-        (Pathway.effective_exit_date.is_(None)) | (Pathway.effective_exit_date >= day),
-    )
 
 
 # Parameters: trainee, slot, composante, org, day.

@@ -6,6 +6,7 @@ from decimal import Decimal
 
 from attendance.contract.pathways import create_pathway
 from attendance.contract.purchase_orders import create_composante, create_purchase_order
+from attendance.contract.sites import save_room, save_site
 from attendance.contract.slots import create_slot
 from attendance.contract.trainees import create_trainee
 from attendance.extensions import db
@@ -105,3 +106,10 @@ def validated_slot(composante, trainer, starts_at, **fields):
     slot.validated_at = utcnow()
     slot.trainer_signature_png = b"\x89PNG\r\n\x1a\nsig"
     return slot
+
+
+def gen_room(org, capacity: int = 12, site_name: str = "Toulouse — Compans", **fields):
+    """A room of ``capacity`` places on a new site of ``org``."""
+    site = save_site(db.session, org, {"name": site_name, "address": "2 allée Compans"})
+    fields.setdefault("name", f"Salle {next(sequence)}")
+    return save_room(db.session, org, {"site_id": site.id, "capacity": capacity, **fields})
