@@ -1,7 +1,7 @@
 """Server-rendered pages for staff (session cookie); French text throughout."""
 
 from attendance import clock
-from attendance.web import billing, documents, hours, months, pages, signing
+from attendance.web import billing, documents, hours, months, pages, phones, signing
 from attendance.web.forms import refuse_forbidden_form_text
 
 
@@ -14,3 +14,5 @@ def register_pages(app) -> None:
     app.register_blueprint(signing.bp)
     app.register_blueprint(documents.bp)
     app.register_blueprint(billing.bp)
+    app.register_blueprint(phones.bp)
+    app.jinja_env.globals["has_endpoint"] = lambda name: name in app.view_functions
