@@ -18,11 +18,13 @@ from sqlalchemy.orm import Session
 from attendance import evidence
 from attendance.errors import Conflict, DomainError
 from attendance.models import (
+    Composante,
     Device,
     Emargement,
     Invitation,
     KioskCredential,
     Organisation,
+    Pathway,
     Trainee,
     User,
 )
@@ -366,3 +368,74 @@ def phone_state(
         pin_locked_until=locked,
         card_issued=bool(kiosk and kiosk.card_nonce),
     )
+
+
+@dataclass(frozen=True)
+class TraineePhoneLine:
+    trainee_id: int
+    name: str
+    email: str | None
+    bound_at: datetime | None
+    pending_until: datetime | None  # the latest open invitation's expiry
+    pin_set: bool
+
+
+def phone_overview(
+    session: Session, org: Organisation, purchase_order_id: int, now: datetime | None = None
+) -> list[TraineePhoneLine]:
+    """Before a BDC's first session: each trainee still in training on it (planned or in
+    training), whether a phone is bound, an invitation is waiting, a kiosk PIN is set. Trainees
+    without a phone come first. Three grouped queries, whatever the number of trainees."""
+    now = now or utcnow()
+    trainees = session.execute(
+        select(Trainee.id, Trainee.last_name, Trainee.first_name, Trainee.email)
+        .join(Pathway, Pathway.trainee_id == Trainee.id)
+        .join(Composante, Composante.id == Pathway.composante_id)
+        .where(
+            Trainee.organisation_id == org.id,
+            Composante.purchase_order_id == purchase_order_id,
+            Pathway.status.in_(("planned", "in_training")),
+            Trainee.anonymised_at.is_(None),
+        )
+        .distinct()
+    ).all()
+    ids = [row.id for row in trainees]
+    bound = dict(
+        session.execute(
+            select(Device.trainee_id, func.max(Device.bound_at))
+            .where(Device.trainee_id.in_(ids), Device.revoked_at.is_(None))
+            .group_by(Device.trainee_id)
+        ).all()
+    )
+    pending = dict(
+        session.execute(
+            select(Invitation.trainee_id, func.max(Invitation.expires_at))
+            .where(
+                Invitation.trainee_id.in_(ids),
+                Invitation.kind == "device",
+                Invitation.used_at.is_(None),
+                Invitation.revoked_at.is_(None),
+                Invitation.expires_at > now,
+            )
+            .group_by(Invitation.trainee_id)
+        ).all()
+    )
+    pins = set(
+        session.scalars(
+            select(KioskCredential.trainee_id).where(
+                KioskCredential.trainee_id.in_(ids), KioskCredential.pin_hash.is_not(None)
+            )
+        )
+    )
+    lines = [
+        TraineePhoneLine(
+            row.id,
+            f"{row.last_name.upper()} {row.first_name}",
+            row.email,
+            bound.get(row.id),
+            pending.get(row.id),
+            row.id in pins,
+        )
+        for row in trainees
+    ]
+    return sorted(lines, key=lambda line: (line.bound_at is not None, line.name, line.trainee_id))

@@ -18,12 +18,12 @@ from flask import (
 from attendance.accounts import can
 from attendance.errors import DomainError
 from attendance.extensions import db
-from attendance.models import Trainee
+from attendance.models import PurchaseOrder, Trainee
 from attendance.notify.channels import email_channel
 from attendance.notify.invitations import email_invitation
 from attendance.signing import devices, kiosk
 from attendance.signing.qr import qr_svg
-from attendance.tenancy import get_owned
+from attendance.tenancy import get_owned, org_select
 from attendance.web.pages import login_required
 
 bp = Blueprint("phone_pages", __name__)
@@ -133,4 +133,28 @@ def issue_card(trainee_id: int):
     token = kiosk.issue_card(db.session, g.org, trainee)
     return render_template(
         "phones/kiosk_card.html", trainee=trainee, svg=qr_svg(token), days=kiosk.CARD_DAYS
+    )
+
+
+@bp.get("/telephones")
+@login_required
+def overview():
+    """Before a first session: which trainees of a BDC can sign with a phone, and who is
+    still waiting for an invitation or has none."""
+    if not can(g.user, "contract:read"):
+        abort(403)
+    orders = db.session.scalars(
+        org_select(PurchaseOrder, g.org).order_by(PurchaseOrder.planned_start.desc())
+    ).all()
+    chosen = request.args.get("bdc", type=int) or (orders[0].id if orders else None)
+    order = (
+        get_owned(db.session, PurchaseOrder, chosen, g.org, "bon de commande") if chosen else None
+    )
+    lines = devices.phone_overview(db.session, g.org, order.id) if order else []
+    return render_template(
+        "phones/overview.html",
+        orders=orders,
+        order=order,
+        lines=lines,
+        unbound=sum(1 for line in lines if line.bound_at is None),
     )

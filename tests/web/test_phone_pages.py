@@ -10,9 +10,19 @@ from sqlalchemy import select
 from attendance.extensions import db
 from attendance.models import Device, Invitation, KioskCredential
 from attendance.models.types import utcnow
-from attendance.signing import kiosk
+from attendance.signing import devices, kiosk
 from attendance.signing.kiosk import _check_pin
-from tests.factories import PASSWORD, bind_phone, csrf_form, gen_org, gen_trainee, gen_user
+from tests.factories import (
+    PASSWORD,
+    bind_phone,
+    csrf_form,
+    enrol,
+    gen_composante,
+    gen_org,
+    gen_purchase_order,
+    gen_trainee,
+    gen_user,
+)
 
 PHONE_UA = (
     "Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 (KHTML, like Gecko) "
@@ -211,3 +221,30 @@ def test_auditors_see_the_phone_state_but_cannot_act(client, app):
     assert 'data-phone="none"' in html and "Envoyer l'invitation" not in html
     response = client.post(f"/stagiaires/{trainee.id}/telephone/retirer", data=csrf_form(client))
     assert response.status_code == 403
+
+
+def test_the_overview_lists_a_bdcs_trainees_without_a_phone_first(client, app):
+    org, lea = _login(client)
+    order = gen_purchase_order(org, number="BDC-PHONES")
+    bound, waiting = gen_trainee(org, last_name="Bernard"), gen_trainee(org, last_name="Durand")
+    enrol(gen_composante(order), [lea, bound, waiting])
+    elsewhere = gen_trainee(org, last_name="Ailleurs")
+    enrol(gen_composante(gen_purchase_order(org, number="BDC-AUTRE")), [elsewhere])
+    bind_phone(bound)
+    devices.create_invitation(db.session, org, waiting, None)
+    kiosk.set_pin(db.session, org, bound, "1234")
+    db.session.commit()
+
+    html = unescape(client.get(f"/telephones?bdc={order.id}").get_data(as_text=True))
+    assert "2 stagiaire(s) sur 3 sans téléphone enregistré" in html
+    rows = re.findall(r'data-trainee="(\d+)"', html)
+    assert rows == [str(waiting.id), str(lea.id), str(bound.id)]  # unbound first, by name
+    assert "Ailleurs" not in html
+    waiting_row = html.split(f'data-trainee="{waiting.id}"')[1].split("</tr>")[0]
+    assert "jusqu'au" in waiting_row
+    bound_row = html.split(f'data-trainee="{bound.id}"')[1].split("</tr>")[0]
+    assert "enregistré le" in bound_row and "défini" in bound_row
+
+    stranger = gen_purchase_order(gen_org("Autre organisme"))
+    db.session.commit()
+    assert client.get(f"/telephones?bdc={stranger.id}").status_code == 404
