@@ -7,6 +7,7 @@ from html import unescape
 import pytest
 from sqlalchemy import select
 
+from attendance.clock import display
 from attendance.extensions import db
 from attendance.models import Device, Invitation, KioskCredential
 from attendance.models.types import utcnow
@@ -18,10 +19,12 @@ from tests.factories import (
     csrf_form,
     enrol,
     gen_composante,
+    gen_emargement,
     gen_org,
     gen_purchase_order,
     gen_trainee,
     gen_user,
+    make_room,
 )
 
 PHONE_UA = (
@@ -248,3 +251,15 @@ def test_the_overview_lists_a_bdcs_trainees_without_a_phone_first(client, app):
     stranger = gen_purchase_order(gen_org("Autre organisme"))
     db.session.commit()
     assert client.get(f"/telephones?bdc={stranger.id}").status_code == 404
+
+
+def test_the_bound_phone_shows_its_last_sign_in(client, app):
+    room = make_room(n_trainees=1)
+    bind_phone(room.trainee)
+    device = db.session.scalar(select(Device))
+    gen_emargement(room.slot, room.trainee, device_id=device.public_id)
+    db.session.commit()
+    client.post("/login", data=csrf_form(client, {"email": room.admin.email, "password": PASSWORD}))
+    html = _page(client, room.trainee)
+    assert f"dernier émargement le {display(room.slot.starts_at)}" in html
+    assert "pytest-phone" in html  # the full user agent, behind the summary
