@@ -10,9 +10,8 @@ from sqlalchemy import select
 from attendance.clock import display
 from attendance.extensions import db
 from attendance.models import Device, Invitation, KioskCredential
-from attendance.models.types import utcnow
 from attendance.signing import devices, kiosk
-from attendance.signing.kiosk import _check_pin
+from attendance.signing.common import Client
 from tests.factories import (
     PASSWORD,
     bind_phone,
@@ -25,6 +24,7 @@ from tests.factories import (
     gen_trainee,
     gen_user,
     make_room,
+    signature_data_url,
 )
 
 PHONE_UA = (
@@ -157,8 +157,10 @@ def test_a_cancelled_invitation_link_no_longer_binds(client, app):
     assert "Aucune invitation en attente" in _page(client, trainee)
 
 
-def test_the_pin_set_on_the_page_opens_the_kiosk_and_a_bad_one_is_refused(client, app):
-    _, trainee = _login(client)
+def test_the_pin_set_on_the_page_signs_at_the_kiosk_and_a_bad_one_is_refused(client, app):
+    room = make_room(n_trainees=1)
+    trainee = room.trainee
+    client.post("/login", data=csrf_form(client, {"email": room.admin.email, "password": PASSWORD}))
     refused = client.post(
         f"/stagiaires/{trainee.id}/telephone/code-pin",
         data=csrf_form(client, {"pin": "12a4"}),
@@ -171,9 +173,16 @@ def test_the_pin_set_on_the_page_opens_the_kiosk_and_a_bad_one_is_refused(client
     )
     db.session.rollback()
     assert 'data-pin="set"' in _page(client, trainee)
-    _check_pin(db.session, trainee, "4821", utcnow())  # the kiosk accepts it
+
+    tablet = kiosk.start_kiosk(db.session, room.slot)
     with pytest.raises(kiosk.PinRefused):
-        _check_pin(db.session, trainee, "4822", utcnow())
+        kiosk.sign_at_kiosk(
+            db.session, tablet, trainee.id, signature_data_url(), Client(), pin="4822"
+        )
+    signed = kiosk.sign_at_kiosk(
+        db.session, tablet, trainee.id, signature_data_url(), Client(), pin="4821"
+    )
+    assert (signed.method, signed.evidence["kiosk_proof"]) == ("kiosk", "pin")
 
 
 def test_issuing_a_kiosk_card_prints_its_qr_and_marks_it_issued(client, app):
