@@ -2,6 +2,7 @@
 the API's link, delivered through the notification channel."""
 
 from collections.abc import Callable
+from dataclasses import dataclass, field
 
 from sqlalchemy.orm import Session
 
@@ -9,7 +10,7 @@ from attendance.clock import display
 from attendance.errors import DomainError
 from attendance.models import Invitation, Organisation, Trainee, User
 from attendance.notify.channels import Channel, Message
-from attendance.signing.devices import create_invitation
+from attendance.signing.devices import create_invitation, phone_overview
 
 
 def invitation_message(org: Organisation, trainee: Trainee, url: str, invitation) -> Message:
@@ -57,3 +58,39 @@ def email_invitation(
             status=503,
         ) from exc
     return invitation
+
+
+@dataclass
+class InvitationRun:
+    sent: list[str] = field(default_factory=list)
+    without_email: list[str] = field(default_factory=list)
+    failed: list[str] = field(default_factory=list)
+
+
+def email_missing_invitations(
+    session: Session,
+    org: Organisation,
+    purchase_order_id: int,
+    user: User | None,
+    channel: Channel,
+    link_for: Callable[[str], str],
+) -> InvitationRun:
+    """Before a first session: an invitation to each trainee of the BDC with neither a bound
+    phone nor an invitation waiting. Each one is sent inside a savepoint, so a send that
+    fails leaves no invitation behind while those already sent (with a working link) stay."""
+    run = InvitationRun()
+    for line in phone_overview(session, org, purchase_order_id):
+        if line.bound_at is not None or line.pending_until is not None:
+            continue
+        if not line.email:
+            run.without_email.append(line.name)
+            continue
+        trainee = session.get(Trainee, line.trainee_id)
+        try:
+            with session.begin_nested():
+                email_invitation(session, org, trainee, user, channel, link_for)
+        except DomainError:
+            run.failed.append(line.name)
+        else:
+            run.sent.append(line.name)
+    return run

@@ -20,7 +20,7 @@ from attendance.errors import DomainError
 from attendance.extensions import db
 from attendance.models import PurchaseOrder, Trainee
 from attendance.notify.channels import email_channel
-from attendance.notify.invitations import email_invitation
+from attendance.notify.invitations import email_invitation, email_missing_invitations
 from attendance.signing import devices, kiosk
 from attendance.signing.qr import qr_svg
 from attendance.tenancy import get_owned, org_select
@@ -157,4 +157,34 @@ def overview():
         order=order,
         lines=lines,
         unbound=sum(1 for line in lines if line.bound_at is None),
+        can_write=can(g.user, "trainee:write"),
     )
+
+
+@bp.post("/telephones/invitations")
+@login_required
+def invite_missing():
+    """One click before a first session: every trainee of the BDC without a phone or a
+    waiting invitation gets one by e-mail."""
+    if not can(g.user, "trainee:write"):
+        abort(403)
+    order = get_owned(
+        db.session, PurchaseOrder, request.form.get("bdc", type=int) or 0, g.org, "bon de commande"
+    )
+    channel = email_channel(current_app.config)
+    run = email_missing_invitations(db.session, g.org, order.id, g.user, channel, _invitation_url)
+    if run.sent:
+        flash(f"{len(run.sent)} invitation(s) envoyée(s) par e-mail.", "success")
+    if run.failed:
+        flash(
+            f"L'e-mail n'a pas pu partir pour : {', '.join(run.failed)}. Réessayez plus tard.",
+            "error",
+        )
+    if run.without_email:
+        flash(
+            f"Sans adresse e-mail (invitation à imprimer) : {', '.join(run.without_email)}.",
+            "error",
+        )
+    if not (run.sent or run.failed or run.without_email):
+        flash("Chaque stagiaire a déjà un téléphone ou une invitation en attente.", "success")
+    return redirect(url_for("phone_pages.overview", bdc=order.id))

@@ -272,3 +272,41 @@ def test_the_bound_phone_shows_its_last_sign_in(client, app):
     html = _page(client, room.trainee)
     assert f"dernier émargement le {display(room.slot.starts_at)}" in html
     assert "pytest-phone" in html  # the full user agent, behind the summary
+
+
+def test_one_click_invites_only_the_bdcs_trainees_with_neither_phone_nor_invitation(
+    client, app, smtp
+):
+    org, lea = _login(client)
+    order = gen_purchase_order(org)
+    bound, waiting = gen_trainee(org), gen_trainee(org)
+    nomail = gen_trainee(org, last_name="Sansmail", email=None)
+    enrol(gen_composante(order), [lea, bound, waiting, nomail])
+    bind_phone(bound)
+    devices.create_invitation(db.session, org, waiting, None)
+    db.session.commit()
+    before = len(db.session.scalars(select(Invitation)).all())
+
+    smtp.refuse = True  # the relay is down: nothing is left pending for Léa
+    down = client.post(
+        "/telephones/invitations", data=csrf_form(client, {"bdc": order.id}), follow_redirects=True
+    )
+    assert "n'a pas pu partir pour : MARTIN Léa" in unescape(down.get_data(as_text=True))
+    db.session.rollback()
+    assert len(db.session.scalars(select(Invitation)).all()) == before
+
+    smtp.refuse = False
+    html = unescape(
+        client.post(
+            "/telephones/invitations",
+            data=csrf_form(client, {"bdc": order.id}),
+            follow_redirects=True,
+        ).get_data(as_text=True)
+    )
+    assert "1 invitation(s) envoyée(s)" in html
+    assert "Sans adresse e-mail (invitation à imprimer) : SANSMAIL" in html
+    assert [m.to for m in smtp.received] == [["lea@example.org"]]
+    db.session.rollback()
+    assert db.session.scalar(
+        select(Invitation).where(Invitation.trainee_id == lea.id, Invitation.used_at.is_(None))
+    )
