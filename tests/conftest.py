@@ -17,7 +17,7 @@ from attendance import create_app
 from attendance.config import database_url as normalise_url
 from attendance.extensions import db
 
-pytest_plugins = ["tests.browser_fixtures"]
+pytest_plugins = ["tests.browser_fixtures", "tests.mail_fixtures"]
 
 POSTGRES_ADMIN_URL = os.environ.get(
     "TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test"

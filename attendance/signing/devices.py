@@ -6,16 +6,28 @@ invitation is the staff action that moves a trainee to a new phone: binding it r
 the previous phones (DOMAIN "Security notes for sign-in").
 """
 
+import re
 import secrets
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from flask import current_app
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from attendance import evidence
 from attendance.errors import Conflict, DomainError
-from attendance.models import Device, Invitation, Organisation, Trainee, User
+from attendance.models import (
+    Composante,
+    Device,
+    Emargement,
+    Invitation,
+    KioskCredential,
+    Organisation,
+    Pathway,
+    Trainee,
+    User,
+)
 from attendance.models.types import utcnow
 from attendance.signing import tokens
 from attendance.signing.common import logged_write
@@ -30,7 +42,9 @@ def create_invitation(
     trainee: Trainee,
     user: User | None,
     now: datetime | None = None,
+    email: str | None = None,
 ) -> tuple[Invitation, str]:
+    """A single-use link binding a phone; ``email`` records where it was sent, if mailed."""
     now = now or utcnow()
     days = int(current_app.config.get("INVITATION_TTL_DAYS", 14))
     expires_at = now + timedelta(days=days)
@@ -47,6 +61,7 @@ def create_invitation(
         trainee_id=trainee.id,
         kind="device",
         jti=jti,
+        email=email,
         created_by_id=user.id if user else None,
         created_at=now,
         expires_at=expires_at,
@@ -216,3 +231,211 @@ def revoke_devices(session: Session, org: Organisation, trainee: Trainee) -> int
         )
         .values(revoked_at=utcnow())
     ).rowcount
+
+
+def revoke_invitation(session: Session, org: Organisation, trainee: Trainee, invitation_id: int):
+    """Staff cancel a pending invitation (sent to a wrong address, printed and lost): its
+    link then answers « annulé ». An invitation already used or cancelled is left as is."""
+    return session.execute(
+        update(Invitation)
+        .where(
+            Invitation.id == invitation_id,
+            Invitation.organisation_id == org.id,
+            Invitation.trainee_id == trainee.id,
+            Invitation.kind == "device",
+            Invitation.used_at.is_(None),
+            Invitation.revoked_at.is_(None),
+        )
+        .values(revoked_at=utcnow())
+    ).rowcount
+
+
+_SYSTEMS = (
+    ("iPhone", "iPhone"),
+    ("iPad", "iPad"),
+    ("Android", "Android"),
+    ("Windows", "Windows"),
+    ("Mac OS X", "Mac"),
+    ("Linux", "Linux"),
+)
+_BROWSERS = (
+    ("SamsungBrowser/", "Samsung Internet"),
+    ("Edg", "Edge"),
+    ("OPR/", "Opera"),
+    ("Firefox/", "Firefox"),
+    ("FxiOS/", "Firefox"),
+    ("CriOS/", "Chrome"),
+    ("Chrome/", "Chrome"),
+    ("Safari/", "Safari"),
+)
+
+
+def describe_user_agent(user_agent: str | None) -> str:
+    """« Android 14 · Chrome » from a browser's user agent: enough for staff to tell a
+    trainee which phone is bound, without showing the whole string."""
+    text = user_agent or ""
+    system = next((name for key, name in _SYSTEMS if key in text), None)
+    if system == "Android":
+        match = re.search(r"Android (\d+)", text)
+        system = f"Android {match.group(1)}" if match else system
+    browser = next((name for key, name in _BROWSERS if key in text), None)
+    words = [word for word in (system, browser) if word]
+    return " · ".join(words) or "Appareil non reconnu"
+
+
+@dataclass(frozen=True)
+class BoundPhone:
+    summary: str
+    user_agent: str
+    bound_at: datetime
+    last_used_at: datetime | None
+
+
+@dataclass(frozen=True)
+class PendingInvitation:
+    id: int
+    created_at: datetime
+    expires_at: datetime
+    email: str | None
+
+
+@dataclass(frozen=True)
+class PhoneState:
+    """How a trainee signs today: the bound phone, the invitations still open, the kiosk
+    PIN and QR card. Read by the staff page; the same facts the API acts on."""
+
+    phone: BoundPhone | None
+    pending: list[PendingInvitation]
+    pin_set: bool
+    pin_locked_until: datetime | None
+    card_issued: bool
+
+
+def phone_state(
+    session: Session, org: Organisation, trainee: Trainee, now: datetime | None = None
+) -> PhoneState:
+    now = now or utcnow()
+    device = session.scalar(
+        select(Device)
+        .where(
+            Device.organisation_id == org.id,
+            Device.trainee_id == trainee.id,
+            Device.revoked_at.is_(None),
+        )
+        .order_by(Device.bound_at.desc())
+        .limit(1)
+    )
+    phone = None
+    if device is not None:
+        last_used = session.scalar(
+            select(func.max(Emargement.signed_at)).where(
+                Emargement.trainee_id == trainee.id, Emargement.device_id == device.public_id
+            )
+        )
+        phone = BoundPhone(
+            describe_user_agent(device.user_agent),
+            device.user_agent or "",
+            device.bound_at,
+            last_used,
+        )
+    pending = [
+        PendingInvitation(row.id, row.created_at, row.expires_at, row.email)
+        for row in session.scalars(
+            select(Invitation)
+            .where(
+                Invitation.organisation_id == org.id,
+                Invitation.trainee_id == trainee.id,
+                Invitation.kind == "device",
+                Invitation.used_at.is_(None),
+                Invitation.revoked_at.is_(None),
+                Invitation.expires_at > now,
+            )
+            .order_by(Invitation.created_at.desc(), Invitation.id.desc())
+        )
+    ]
+    kiosk = session.scalar(
+        select(KioskCredential).where(
+            KioskCredential.organisation_id == org.id, KioskCredential.trainee_id == trainee.id
+        )
+    )
+    locked = (
+        kiosk.locked_until if kiosk and kiosk.locked_until and kiosk.locked_until > now else None
+    )
+    return PhoneState(
+        phone,
+        pending,
+        pin_set=bool(kiosk and kiosk.pin_hash),
+        pin_locked_until=locked,
+        card_issued=bool(kiosk and kiosk.card_nonce),
+    )
+
+
+@dataclass(frozen=True)
+class TraineePhoneLine:
+    trainee_id: int
+    name: str
+    email: str | None
+    bound_at: datetime | None
+    pending_until: datetime | None  # the latest open invitation's expiry
+    pin_set: bool
+
+
+def phone_overview(
+    session: Session, org: Organisation, purchase_order_id: int, now: datetime | None = None
+) -> list[TraineePhoneLine]:
+    """Before a BDC's first session: each trainee still in training on it (planned or in
+    training), whether a phone is bound, an invitation is waiting, a kiosk PIN is set. Trainees
+    without a phone come first. Three grouped queries, whatever the number of trainees."""
+    now = now or utcnow()
+    trainees = session.execute(
+        select(Trainee.id, Trainee.last_name, Trainee.first_name, Trainee.email)
+        .join(Pathway, Pathway.trainee_id == Trainee.id)
+        .join(Composante, Composante.id == Pathway.composante_id)
+        .where(
+            Trainee.organisation_id == org.id,
+            Composante.purchase_order_id == purchase_order_id,
+            Pathway.status.in_(("planned", "in_training")),
+            Trainee.anonymised_at.is_(None),
+        )
+        .distinct()
+    ).all()
+    ids = [row.id for row in trainees]
+    bound = dict(
+        session.execute(
+            select(Device.trainee_id, func.max(Device.bound_at))
+            .where(Device.trainee_id.in_(ids), Device.revoked_at.is_(None))
+            .group_by(Device.trainee_id)
+        ).all()
+    )
+    pending = dict(
+        session.execute(
+            select(Invitation.trainee_id, func.max(Invitation.expires_at))
+            .where(
+                Invitation.trainee_id.in_(ids),
+                Invitation.kind == "device",
+                Invitation.used_at.is_(None),
+                Invitation.revoked_at.is_(None),
+                Invitation.expires_at > now,
+            )
+            .group_by(Invitation.trainee_id)
+        ).all()
+    )
+    pins = set(
+        session.scalars(
+            select(KioskCredential.trainee_id).where(
+                KioskCredential.trainee_id.in_(ids), KioskCredential.pin_hash.is_not(None)
+            )
+        )
+    )
+    lines = [
+        TraineePhoneLine(
+            row.id,
+            f"{row.last_name.upper()} {row.first_name}",
+            row.email,
+            bound.get(row.id),
+            pending.get(row.id),
+            row.id in pins,
+        )
+        for row in trainees
+    ]
+    return sorted(lines, key=lambda line: (line.bound_at is not None, line.name, line.trainee_id))

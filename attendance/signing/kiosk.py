@@ -31,6 +31,7 @@ KIOSK_COOKIE = "attendance_kiosk"
 MAX_PIN_FAILURES = 5
 LOCK_MINUTES = 15
 CARD_DAYS = 730
+PIN_MIN_LENGTH, PIN_MAX_LENGTH = 4, 8
 
 
 def _credential(session: Session, org: Organisation, trainee: Trainee) -> KioskCredential:
@@ -42,8 +43,13 @@ def _credential(session: Session, org: Organisation, trainee: Trainee) -> KioskC
 
 
 def set_pin(session: Session, org: Organisation, trainee: Trainee, pin: str) -> None:
-    if not (isinstance(pin, str) and pin.isdigit() and 4 <= len(pin) <= 8):
-        raise DomainError("PIN_FORMAT", "Le code PIN compte de 4 à 8 chiffres.", status=422)
+    digits = isinstance(pin, str) and pin.isascii() and pin.isdigit()
+    if not (digits and PIN_MIN_LENGTH <= len(pin) <= PIN_MAX_LENGTH):
+        raise DomainError(
+            "PIN_FORMAT",
+            f"Le code PIN compte de {PIN_MIN_LENGTH} à {PIN_MAX_LENGTH} chiffres.",
+            status=422,
+        )
     row = _credential(session, org, trainee)
     row.pin_hash = generate_password_hash(pin)
     row.failed_attempts, row.locked_until, row.updated_at = 0, None, utcnow()

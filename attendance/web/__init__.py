@@ -1,7 +1,7 @@
 """Server-rendered pages for staff (session cookie); French text throughout."""
 
 from attendance import clock
-from attendance.web import (, billing, documents, hours, months, pages, planning, signing
+from attendance.web import (, billing, documents, hours, months, pages, phones, planning, signing
     billing,
     documents,
     hours,
@@ -34,3 +34,4 @@ def register_pages(app) -> None:
     app.register_blueprint(orders.bp)
     app.register_blueprint(trainees.bp)
     app.register_blueprint(planning.bp)
+    app.register_blueprint(phones.bp)

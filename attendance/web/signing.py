@@ -429,20 +429,3 @@ def start_kiosk(slot_id):
     response = redirect(url_for("signing.kiosk_page"))
     _cookie(response, kiosk.KIOSK_COOKIE, token, 1)
     return response
-
-
-@bp.post("/stagiaires/<int:trainee_id>/invitation")
-@login_required
-def print_invitation(trainee_id):
-    """A printable invitation (link and QR) for binding the trainee's phone."""
-    if not can(g.user, "trainee:write"):
-        abort(403)
-    trainee = db.session.get(Trainee, trainee_id)
-    if trainee is None or trainee.organisation_id != g.org.id:
-        abort(404)
-    invite, token = devices.create_invitation(db.session, g.org, trainee, g.user)
-    db.session.commit()
-    url = url_for("signing.invitation", token=token, _external=True)
-    return render_template(
-        "signing/invitation_print.html", trainee=trainee, url=url, svg=qr_svg(url), invite=invite
-    )

@@ -1,4 +1,5 @@
-"""A real SMTP server on loopback (aiosmtpd), started per test; mail settings point at it."""
+"""A real SMTP server on loopback (aiosmtpd), started per test; mail settings point at it.
+Shared by every test that sends mail (reminders, digests, phone invitations)."""
 
 import socket
 import threading
