@@ -221,9 +221,14 @@ def test_a_wrong_typed_code_gets_a_french_page_and_counts_as_a_refusal(client, r
     assert db.session.scalars(select(Emargement)).all() == []
 
 
-def test_a_typed_code_on_an_unbound_phone_says_to_bind_it(client, room):
-    page = client.get("/q", query_string={"code": gen_short_code(room.slot)})
-    assert page.status_code == 401 and "Émargement impossible" in page.get_data(as_text=True)
+def test_an_unbound_phone_is_told_to_bind_it_or_to_sign_on_the_kiosk(client, room):
+    for page in (
+        client.get("/q", query_string={"code": gen_short_code(room.slot)}),
+        client.get(f"/q/{gen_slot_code(room.slot)}"),
+    ):
+        text = page.get_data(as_text=True)
+        assert page.status_code == 401 and "Émargement impossible" in text
+        assert "lien d'invitation" in text and "borne" in text
 
 
 def test_the_phone_home_page_offers_the_code_field(client):
