@@ -14,7 +14,7 @@ from attendance.models import Slot, Trainee
 from attendance.signing import roster as roster_ops
 from attendance.signing.common import can_run_slot, expected_trainees
 from attendance.signing.qr import qr_svg
-from attendance.signing.signins import issue_slot_link, issue_slot_qr, qr_rotation_seconds
+from attendance.signing.signins import issue_slot_link, qr_rotation_seconds, shown_slot_code
 from attendance.tenancy import get_owned
 
 blp = Blueprint(
@@ -25,6 +25,12 @@ blp = Blueprint(
 class QrSchema(FrenchSchema):
     url = fields.String()
     svg = fields.String()
+    short_code = fields.String(
+        metadata={
+            "description": "Les 6 caractères à afficher sous le QR code, à saisir sur "
+            "le téléphone qui ne scanne pas ; ils changent avec lui."
+        }
+    )
     expires_at = fields.AwareDateTime()
     rotation_seconds = fields.Integer()
 
@@ -109,12 +115,13 @@ def get_qr(slot_id):
     """The code to show now; fetch again every ``rotation_seconds``. Refused outside the
     slot's sign-in window (``details.opens_at``: when it shows)."""
     slot = _slot(slot_id, run=True)
-    token, expires_at = issue_slot_qr(db.session, slot)
-    url = url_for("signing.sign_page", slot_id=slot.id, t=token, _external=True)
+    shown = shown_slot_code(db.session, slot)
+    url = url_for("signing.scanned_code", code=shown.code, _external=True)
     return {
         "url": url,
         "svg": qr_svg(url),
-        "expires_at": expires_at,
+        "short_code": shown.short,
+        "expires_at": shown.expires_at,
         "rotation_seconds": qr_rotation_seconds(),
     }
 

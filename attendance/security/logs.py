@@ -7,7 +7,7 @@ import re
 
 from gunicorn.glogging import Logger
 
-_PATH_TOKEN = re.compile(r"^(/(?:i|l|t)/)[^/?\s]+")
+_PATH_TOKEN = re.compile(r"^(/(?:i|l|t|q)/)[^/?\s]+")
 _SECRET_HEADERS = {"{authorization}i", "{cookie}i", "{set-cookie}o"}
 
 

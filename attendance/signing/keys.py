@@ -7,13 +7,15 @@ which still verifies what it signed, so QR codes and phones in flight keep worki
 """
 
 import base64
+import hashlib
 import secrets
 import threading
 import time
 from dataclasses import dataclass
 
-from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from flask import current_app
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -36,14 +38,31 @@ class LoadedKey:
     signing_key: object
     verifying_key: object
     retired: bool
+    code_secret: bytes  # the HMAC key of the slot codes (``signing.room_codes``)
+    tag: int  # one byte naming the key inside a slot code, as ``kid`` does in a JWT
+
+
+def _code_secret(material: bytes) -> bytes:
+    """The slot codes' HMAC key, derived from the JWT key (HKDF, RFC 5869) so the room
+    codes rotate and retire with the JWT keys, and a leaked code key reveals no JWT key."""
+    return HKDF(
+        algorithm=hashes.SHA256(), length=32, salt=None, info=b"attendance slot codes v1"
+    ).derive(material)
 
 
 def _load(row: SigningKey) -> LoadedKey:
+    retired = row.retired_at is not None
+    tag = hashlib.sha256(row.kid.encode()).digest()[0]
     if row.alg == "HS256":
         secret = base64.urlsafe_b64decode(row.secret.encode())
-        return LoadedKey(row.kid, row.alg, secret, secret, row.retired_at is not None)
+        return LoadedKey(row.kid, row.alg, secret, secret, retired, _code_secret(secret), tag)
     private = serialization.load_pem_private_key(row.secret.encode(), password=None)
-    return LoadedKey(row.kid, row.alg, private, private.public_key(), row.retired_at is not None)
+    raw = private.private_bytes(
+        serialization.Encoding.Raw, serialization.PrivateFormat.Raw, serialization.NoEncryption()
+    )
+    return LoadedKey(
+        row.kid, row.alg, private, private.public_key(), retired, _code_secret(raw), tag
+    )
 
 
 def _new_secret(alg: str) -> str:
@@ -115,6 +134,21 @@ class KeyRing:
             # is cached only once it has been committed (the next call reloads it).
             return _load(create_key(session, alg))
         return self._active
+
+    def tagged(self, session: Session, tag: int) -> list[LoadedKey]:
+        """The keys a slot code's tag byte may name (usually one), reloaded on a miss like
+        ``get``."""
+        found = [key for key in self._by_kid.values() if key.tag == tag]
+        if not found and time.monotonic() - self._loaded_at > _MISS_RELOAD_SECONDS:
+            self._reload(session)
+            found = [key for key in self._by_kid.values() if key.tag == tag]
+        return found
+
+    def all(self, session: Session) -> list[LoadedKey]:
+        """Every key that still verifies (a short code names none)."""
+        if not self._by_kid or time.monotonic() - self._loaded_at > _CACHE_SECONDS:
+            self._reload(session)
+        return list(self._by_kid.values())
 
     def get(self, session: Session, kid: str) -> LoadedKey | None:
         key = self._by_kid.get(kid)

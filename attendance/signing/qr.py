@@ -7,15 +7,19 @@ import qrcode.constants
 import qrcode.image.svg
 
 
-def qr_svg(data: str) -> str:
-    """An SVG that scales to its container (no fixed millimetre size), black on white.
-
-    Error correction M: robust enough for a projector seen from the back of a room, while
-    keeping the code coarse (fewer, larger modules) for a ~250-character URL.
-    """
+def make_qr(data: str) -> qrcode.QRCode:
+    """The smallest QR code holding ``data`` at error correction M: robust enough for a
+    projector seen from the back of a room, while keeping the grid coarse (a slot's short
+    URL fits version 4 or 5, 33×33 or 37×37 modules)."""
     code = qrcode.QRCode(error_correction=qrcode.constants.ERROR_CORRECT_M, border=2)
     code.add_data(data)
     code.make(fit=True)
+    return code
+
+
+def qr_svg(data: str) -> str:
+    """An SVG that scales to its container (no fixed millimetre size), black on white."""
+    code = make_qr(data)
     image = code.make_image(image_factory=qrcode.image.svg.SvgPathImage)
     svg = image.to_string(encoding="unicode")
     svg = re.sub(

@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 from attendance.errors import DomainError, NotFound
 from attendance.models import Device, Emargement, Invitation, Slot, Trainee
 from attendance.models.types import utcnow
-from attendance.signing import tokens
+from attendance.signing import room_codes, tokens
 from attendance.signing.common import (
     Client,
     enrolment_of,
@@ -33,6 +33,7 @@ from attendance.signing.devices import (
     device_from_credential,
     open_invitation,
 )
+from attendance.signing.room_codes import ShownCode
 from attendance.signing.signature import decode_signature
 from attendance.signing.statements import Phone, PhoneContext, SlotContext, read_phone_context
 from attendance.signing.window import qr_outside_window, require_inside, signin_window
@@ -43,23 +44,25 @@ LINK_KEPT_AFTER_CLOSE = timedelta(days=1)
 
 
 def qr_rotation_seconds() -> int:
-    return int(current_app.config.get("SIGNIN_QR_ROTATION_SECONDS", 15))
+    return room_codes.rotation_seconds()
+
+
+def shown_slot_code(session: Session, slot: Slot, now: datetime | None = None) -> ShownCode:
+    """The projector's codes now (the QR's compact code and the short code under it), each
+    accepted for one rotation plus a short grace (default 15 s + 10 s). Shown only inside
+    the slot's sign-in window: a code photographed ahead of time would otherwise sign a
+    slot days before it runs."""
+    now = now or utcnow()
+    require_inside(slot, now, refusal=qr_outside_window)
+    return room_codes.shown_code(session, slot, now)
 
 
 def issue_slot_qr(
     session: Session, slot: Slot, now: datetime | None = None
 ) -> tuple[str, datetime]:
-    """The code shown now: valid for one rotation plus a short grace (default 15 s + 10 s).
-    Shown only inside the slot's sign-in window: a code photographed ahead of time would
-    otherwise sign a slot days before it runs."""
-    now = now or utcnow()
-    require_inside(slot, now, refusal=qr_outside_window)
-    grace = int(current_app.config.get("SIGNIN_QR_GRACE_SECONDS", 10))
-    expires_at = now + timedelta(seconds=qr_rotation_seconds() + grace)
-    token, _ = tokens.issue(
-        session, tokens.SLOT_QR, {"slot": slot.id, "org": slot.organisation_id}, expires_at, now=now
-    )
-    return token, expires_at
+    """The QR's compact code shown now and when it stops being accepted."""
+    shown = shown_slot_code(session, slot, now)
+    return shown.code, shown.expires_at
 
 
 def _other_slot(slot_id: int) -> DomainError:
@@ -105,7 +108,7 @@ def open_slot_code(
     """A scanned QR code opened on a phone: the slot, the phone, and a ticket for the page;
     refused outside the slot's sign-in window."""
     now = now or utcnow()
-    kind, claims, context, phone = _scanned_code(session, token, credential, slot_id)
+    kind, claims, context, phone = _scanned_code(session, token, credential, slot_id, now)
     require_inside(context.slot, now)
     slot = session.get(Slot, context.slot.id)
     device = session.scalar(select(Device).where(Device.public_id == phone.public_id))
@@ -138,15 +141,38 @@ def _check_ticket_device(claims: dict, phone: Phone) -> None:
         )
 
 
+def open_typed_code(
+    session: Session, typed: str | None, credential: str | None, now: datetime | None = None
+) -> tuple[Slot, Device, str]:
+    """The short code typed on the phone's home page: like scanning the QR code it stands
+    under. It is looked up among the slots open now of the phone's organisation, so the
+    phone must be bound first."""
+    now = now or utcnow()
+    organisation_id = credential_claims(session, credential).get("org")
+    claims = room_codes.find_short(session, typed, now, organisation_id)
+    return open_slot_code(session, claims["jti"], credential, claims["slot"], now)
+
+
+def _code_claims(session: Session, token: str, now: datetime) -> tuple[tokens.TokenKind, dict]:
+    """A projected slot code (compact, no dot) or the page's ticket (a JWT)."""
+    if room_codes.looks_compact(token):
+        return room_codes.SLOT_CODE, room_codes.verify_compact(session, token, now)
+    return tokens.verify(session, token, tokens.SIGNIN_TICKET)
+
+
 def _scanned_code(
-    session: Session, token: str, credential: str | None, slot_id: int | None
+    session: Session,
+    token: str,
+    credential: str | None,
+    slot_id: int | None,
+    now: datetime | None = None,
 ) -> tuple[tokens.TokenKind, dict, PhoneContext, Phone]:
-    """The checks of a slot code opened on a phone, in this order: a genuine slot QR code
-    or page ticket, for this slot, of the slot's organisation; a bound phone of that
-    organisation; a ticket opened on this very phone. The slot and the phone are read in one
-    statement (``statements.read_phone_context``). Returns the token's kind and claims, the
-    phone's context and the phone."""
-    kind, claims = tokens.verify(session, token, tokens.SLOT_QR, tokens.SIGNIN_TICKET)
+    """The checks of a slot code opened on a phone, in this order: a genuine slot code of
+    the current rotation or page ticket, for this slot, of the slot's organisation; a bound
+    phone of that organisation; a ticket opened on this very phone. The slot and the phone
+    are read in one statement (``statements.read_phone_context``). Returns the token's kind
+    and claims, the phone's context and the phone."""
+    kind, claims = _code_claims(session, token, now or utcnow())
     if slot_id is not None and claims.get("slot") != slot_id:
         raise _other_slot(slot_id)
     try:
@@ -179,7 +205,7 @@ def sign_with_phone(
 ) -> Emargement:
     """QR sign-in: the bound phone's trainee signs the slot named by the code, inside the
     slot's sign-in window at the server's time."""
-    _, claims, context, phone = _scanned_code(session, token, credential, slot_id)
+    _, claims, context, phone = _scanned_code(session, token, credential, slot_id, client.now)
     slot = context.slot
     refuse_if_validated(slot.id, slot.validated_at)
     require_inside(slot, client.now)

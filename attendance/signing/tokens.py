@@ -29,7 +29,6 @@ class TokenKind:
     label: str  # French, for messages
 
 
-SLOT_QR = TokenKind("slot-qr+jwt", "attendance:slot-qr", "QR code de séance")
 SIGNIN_TICKET = TokenKind("signin+jwt", "attendance:signin", "page d'émargement")
 DEVICE = TokenKind("device+jwt", "attendance:device", "téléphone enregistré")
 INVITATION = TokenKind("invitation+jwt", "attendance:invitation", "invitation")
@@ -38,7 +37,7 @@ TUTOR = TokenKind("tutor+jwt", "attendance:tutor", "lien tuteur")
 KIOSK = TokenKind("kiosk+jwt", "attendance:kiosk", "borne d'émargement")
 KIOSK_CARD = TokenKind("card+jwt", "attendance:kiosk-card", "carte QR personnelle")
 
-ALL_KINDS = (SLOT_QR, SIGNIN_TICKET, DEVICE, INVITATION, SLOT_LINK, TUTOR, KIOSK, KIOSK_CARD)
+ALL_KINDS = (SIGNIN_TICKET, DEVICE, INVITATION, SLOT_LINK, TUTOR, KIOSK, KIOSK_CARD)
 _BY_TYP = {kind.typ: kind for kind in ALL_KINDS}
 
 
@@ -73,11 +72,28 @@ def issue(
     return token, jti
 
 
-def _invalid(kind: TokenKind, why: str) -> DomainError:
+def invalid(kind: TokenKind, why: str) -> DomainError:
     return DomainError(
         "TOKEN_INVALID",
         f"Ce {kind.label} n'est pas authentique : scannez le code affiché par le formateur.",
         {"reason": why},
+        status=401,
+    )
+
+
+def expired(kind: TokenKind) -> DomainError:
+    return DomainError(
+        "TOKEN_EXPIRED",
+        f"Ce {kind.label} a expiré : scannez le code actuellement affiché "
+        "ou demandez un nouveau lien.",
+        status=401,
+    )
+
+
+def not_yet_valid(kind: TokenKind) -> DomainError:
+    return DomainError(
+        "TOKEN_NOT_YET_VALID",
+        f"Ce {kind.label} n'est pas encore valable : réessayez à l'heure de la séance.",
         status=401,
     )
 
@@ -98,14 +114,14 @@ def verify(session: Session, token: str, *kinds: TokenKind) -> tuple[TokenKind, 
     """The claims of a genuine, current token of one of ``kinds``."""
     expected = kinds[0]
     if not isinstance(token, str) or not token or len(token) > 4096:
-        raise _invalid(expected, "malformed")
+        raise invalid(expected, "malformed")
     header = _unverified_header(token)
     if header is None:
-        raise _invalid(expected, "malformed")
+        raise invalid(expected, "malformed")
     typ = header.get("typ")
     kind = _BY_TYP.get(typ) if isinstance(typ, str) else None
     if kind is None:
-        raise _invalid(expected, "typ")
+        raise invalid(expected, "typ")
     if kind not in kinds:
         raise DomainError(
             "TOKEN_WRONG_KIND",
@@ -115,9 +131,9 @@ def verify(session: Session, token: str, *kinds: TokenKind) -> tuple[TokenKind, 
         )
     key = keyring().get(session, str(header.get("kid", "")))
     if key is None:
-        raise _invalid(kind, "kid")
+        raise invalid(kind, "kid")
     if header.get("alg") != key.alg:  # `none` and HS/EdDSA confusion end here
-        raise _invalid(kind, "alg")
+        raise invalid(kind, "alg")
     try:
         claims = jwt.decode(
             token,
@@ -128,22 +144,13 @@ def verify(session: Session, token: str, *kinds: TokenKind) -> tuple[TokenKind, 
             options={"require": ["exp", "iat", "nbf", "jti", "aud"]},
         )
     except jwt.ExpiredSignatureError as exc:
-        raise DomainError(
-            "TOKEN_EXPIRED",
-            f"Ce {kind.label} a expiré : scannez le code actuellement affiché "
-            "ou demandez un nouveau lien.",
-            status=401,
-        ) from exc
+        raise expired(kind) from exc
     except jwt.ImmatureSignatureError as exc:
-        raise DomainError(
-            "TOKEN_NOT_YET_VALID",
-            f"Ce {kind.label} n'est pas encore valable : réessayez à l'heure de la séance.",
-            status=401,
-        ) from exc
+        raise not_yet_valid(kind) from exc
     except jwt.InvalidAudienceError as exc:
         raise DomainError(
             "TOKEN_WRONG_KIND", f"Ce code n'est pas un {kind.label} valable.", status=401
         ) from exc
     except jwt.PyJWTError as exc:
-        raise _invalid(kind, type(exc).__name__) from exc
+        raise invalid(kind, type(exc).__name__) from exc
     return kind, claims

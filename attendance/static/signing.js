@@ -182,12 +182,19 @@ const pages = {
   },
   qr(body) {
     const box = document.getElementById("qr"), count = document.getElementById("signed-count");
+    const shortLine = document.getElementById("short-line"), shortCode = document.getElementById("short-code");
     async function rotate() {
       const response = await fetch(body.dataset.source, { credentials: "same-origin", cache: "no-store" });
+      let next = Number(body.dataset.rotation) * 1000;
       if (response.ok) {
         const data = await response.json();
         box.innerHTML = data.svg; box.dataset.url = data.url; count.textContent = data.signed;
+        shortCode.textContent = `${data.short_code.slice(0, 3)} ${data.short_code.slice(3)}`;
+        shortCode.dataset.code = data.short_code; shortLine.hidden = false;
+        // Ask again as the rotation ends (the server's clock), not a full period later.
+        next = Math.max(250, data.changes_in_ms + 150);
       } else {
+        shortLine.hidden = true;
         // Outside the sign-in window: say when the code shows; after the end, stop asking.
         let data = {};
         try { data = await response.json(); } catch (e) { data = {}; }
@@ -198,7 +205,7 @@ const pages = {
           if (data.details && data.details.too === "late") return;
         }
       }
-      setTimeout(rotate, Number(body.dataset.rotation) * 1000);
+      setTimeout(rotate, next);
     }
     if (body.dataset.closed !== "1") rotate();
   },

@@ -41,13 +41,15 @@ from attendance.signing.qr import qr_svg
 from attendance.signing.quotas import (
     invitation_attempt_keys,
     invitation_failure_keys,
+    signin_attempt_keys,
     signin_failure_keys,
 )
 from attendance.signing.signins import (
-    issue_slot_qr,
     open_slot_code,
     open_slot_link,
+    open_typed_code,
     qr_rotation_seconds,
+    shown_slot_code,
     tutor_days,
 )
 from attendance.web.pages import login_required
@@ -163,6 +165,37 @@ def sign_page(slot_id):
         existing=existing,
         half_day=half_day(slot),
     )
+
+
+@bp.get("/q/<code>")
+@_public()
+def scanned_code(code):
+    """The projected QR's short URL: checked, then the sign page with this phone's ticket
+    (its URL is where the trainee comes back to after the code rotated)."""
+    return _to_sign_page(lambda: open_slot_code(db.session, code, _device_cookie()))
+
+
+@bp.get("/q")
+@_public(attempts=signin_attempt_keys)
+def typed_code():
+    """The short code typed on the phone's home page: the same sign page as scanning. Every
+    try counts against this phone's attempts, every wrong code against its address."""
+    typed = request.args.get("code", "")
+    return _to_sign_page(lambda: open_typed_code(db.session, typed, _device_cookie()))
+
+
+def _device_cookie() -> str | None:
+    return request.cookies.get(devices.DEVICE_COOKIE)
+
+
+def _to_sign_page(open_code):
+    try:
+        slot, _, ticket = open_code()
+    except DomainError as error:
+        db.session.rollback()
+        return _problem(error)
+    db.session.commit()
+    return redirect(url_for("signing.sign_page", slot_id=slot.id, t=ticket))
 
 
 @bp.route("/i/<token>", methods=["GET", "POST"])
@@ -298,21 +331,26 @@ def qr_page(slot_id):
 @bp.get("/seances/<int:slot_id>/qr.json")
 @login_required
 def qr_json(slot_id):
+    """The code to project now, its short code, and when to ask again (the rotation's end,
+    counted by the server's clock so a drifting projector still changes on time)."""
     slot = _slot(slot_id, run=True)
+    now = utcnow()
     try:
-        token, expires_at = issue_slot_qr(db.session, slot)
+        shown = shown_slot_code(db.session, slot, now)
     except DomainError as error:  # outside the window: the page shows the message
         response = jsonify(error.to_dict())
         response.headers["Cache-Control"] = "no-store"
         return response, error.status
     db.session.commit()
-    url = url_for("signing.sign_page", slot_id=slot.id, t=token, _external=True)
+    url = url_for("signing.scanned_code", code=shown.code, _external=True)
     signed = db.session.query(Emargement).filter_by(slot_id=slot.id, status="present").count()
     response = jsonify(
         {
             "url": url,
             "svg": qr_svg(url),
-            "expires_at": expires_at.isoformat(),
+            "short_code": shown.short,
+            "expires_at": shown.expires_at.isoformat(),
+            "changes_in_ms": int((shown.changes_at - now).total_seconds() * 1000),
             "rotation_seconds": qr_rotation_seconds(),
             "signed": signed,
         }

@@ -7,7 +7,7 @@ from datetime import UTC, date, datetime, timedelta
 from attendance import evidence
 from attendance.extensions import db
 from attendance.models import Composante, Emargement, Organisation, Slot, Trainee, User
-from attendance.signing import devices, tokens
+from attendance.signing import devices, room_codes
 from tests.factories.accounts import gen_org, gen_user
 from tests.factories.contract import (
     enrol,
@@ -109,17 +109,19 @@ def bind_phone(trainee: Trainee, current: str | None = None) -> str:
     return credential
 
 
-def gen_slot_code(slot: Slot, minutes: int = 1) -> str:
-    """A genuine slot QR code valid for ``minutes`` from now, signed directly (not through
-    ``issue_slot_qr``, which refuses outside the slot's window): a code kept from earlier,
-    or photographed and sent on."""
-    now = datetime.now(UTC)
-    token, _ = tokens.issue(
-        db.session,
-        tokens.SLOT_QR,
-        {"slot": slot.id, "org": slot.organisation_id},
-        now + timedelta(minutes=minutes),
-        now=now,
-    )
-    db.session.commit()
-    return token
+def gen_slot_code(slot: Slot, at: datetime | None = None) -> str:
+    """A genuine compact slot code of the rotation running at ``at`` (default now), made
+    directly (not through ``issue_slot_qr``, which refuses outside the slot's window): a code
+    kept from earlier, or photographed and sent on."""
+    return _rotation_codes(slot, at).code
+
+
+def gen_short_code(slot: Slot, at: datetime | None = None) -> str:
+    """The 6-character code shown under the slot's QR at ``at`` (default now)."""
+    return _rotation_codes(slot, at).short
+
+
+def _rotation_codes(slot: Slot, at: datetime | None):
+    shown = room_codes.shown_code(db.session, slot, at or datetime.now(UTC))
+    db.session.commit()  # the first signing key, when this is the first token of the test
+    return shown

@@ -14,7 +14,7 @@ from attendance import create_app
 from attendance.extensions import db
 from attendance.models import Emargement, Invoice, MonthPeriod
 from attendance.signing.keys import rotate_keys
-from attendance.signing.signins import issue_slot_qr
+from attendance.signing.signins import issue_slot_qr, open_slot_code
 from tests.api.helpers import assert_error, count
 from tests.factories import (
     PASSWORD,
@@ -56,16 +56,23 @@ def test_a_trainer_cannot_act_as_billing(client, app):
     assert db.session.scalars(select(MonthPeriod.state)).all() == ["validated"]
 
 
+def _page_ticket(room, credential) -> str:
+    """The JWT a phone posts: the sign page's ticket, opened from the projected code."""
+    code, _ = issue_slot_qr(db.session, room.slot)
+    _, _, ticket = open_slot_code(db.session, code, credential, room.slot.id)
+    db.session.commit()
+    return ticket
+
+
 def test_a_sign_in_token_with_alg_none_is_refused_over_http(client, app):
     app.config["SIGNING_COOKIE_SECURE"] = False
     room = make_room(n_trainees=1)
     credential = bind_phone(room.trainee)
-    genuine, _ = issue_slot_qr(db.session, room.slot)
-    db.session.commit()
+    genuine = _page_ticket(room, credential)
     header, payload, _ = genuine.split(".")
     claims = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
     kid = json.loads(base64.urlsafe_b64decode(header + "=" * (-len(header) % 4)))["kid"]
-    forged = f"{_b64({'alg': 'none', 'typ': 'slot-qr+jwt', 'kid': kid})}.{_b64(claims)}."
+    forged = f"{_b64({'alg': 'none', 'typ': 'signin+jwt', 'kid': kid})}.{_b64(claims)}."
     client.set_cookie("attendance_device", credential)
     response = client.post(
         "/api/signins",
@@ -87,8 +94,7 @@ def test_an_hs256_token_signed_with_the_eddsa_public_key_is_refused_over_http(cl
     room = make_room(n_trainees=1)
     rotate_keys(db.session, "EdDSA")
     credential = bind_phone(room.trainee)
-    genuine, _ = issue_slot_qr(db.session, room.slot)
-    db.session.commit()
+    genuine = _page_ticket(room, credential)
     header, payload, _ = genuine.split(".")
     kid = json.loads(base64.urlsafe_b64decode(header + "=" * (-len(header) % 4)))["kid"]
     public_pem = (
@@ -98,7 +104,7 @@ def test_an_hs256_token_signed_with_the_eddsa_public_key_is_refused_over_http(cl
             serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
         )
     )
-    signing_input = f"{_b64({'alg': 'HS256', 'typ': 'slot-qr+jwt', 'kid': kid})}.{payload}"
+    signing_input = f"{_b64({'alg': 'HS256', 'typ': 'signin+jwt', 'kid': kid})}.{payload}"
     signature = hmac.new(public_pem, signing_input.encode(), hashlib.sha256).digest()
     forged = signing_input + "." + base64.urlsafe_b64encode(signature).rstrip(b"=").decode()
     client.set_cookie("attendance_device", credential)

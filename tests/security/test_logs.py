@@ -7,6 +7,8 @@ def test_invitation_link_and_tutor_tokens_are_redacted_from_paths():
     assert redact_path("/i/abcDEF123") == "/i/[secret]"
     assert redact_path("/l/abc.def.ghi") == "/l/[secret]"
     assert redact_path("/t/xyz") == "/t/[secret]"
+    assert redact_path("/q/_gEB4KWMOfIM49kQUvLT") == "/q/[secret]"  # the projected QR
+    assert redact_path("/q?code=K7M4QX") == "/q?[…]"  # the typed short code
     assert redact_path("/seances/12/qr") == "/seances/12/qr"
 
 

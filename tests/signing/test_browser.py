@@ -86,7 +86,7 @@ def test_phone_scans_projected_qr_signs_then_trainer_sees_and_validates(
         projector = _login(trainer, live_server, room.trainer)
         projector.goto(f"{live_server}/seances/{room.slot.id}/qr")
         url = _read_projected_qr(projector)
-        assert url.startswith(f"{live_server}/e/{room.slot.id}?t=")
+        assert url.startswith(f"{live_server}/q/") and len(url) < 80
 
         sign = _bind(phone, live_server, room.trainee)
         sign.goto(url)

@@ -23,7 +23,7 @@ def _now() -> datetime:
     return datetime.now(UTC)
 
 
-def _issue(kind=tokens.SLOT_QR, claims=None, **kwargs):
+def _issue(kind=tokens.SLOT_LINK, claims=None, **kwargs):
     token, _ = tokens.issue(
         db.session,
         kind,
@@ -37,7 +37,7 @@ def _issue(kind=tokens.SLOT_QR, claims=None, **kwargs):
 
 def _code(token, *kinds):
     with pytest.raises(DomainError) as caught:
-        tokens.verify(db.session, token, *(kinds or (tokens.SLOT_QR,)))
+        tokens.verify(db.session, token, *(kinds or (tokens.SLOT_LINK,)))
     return caught.value.code
 
 
@@ -48,10 +48,10 @@ def _b64(data: dict) -> str:
 def test_a_fresh_token_verifies_with_its_claims_kid_and_typ(app):
     token = _issue()
     header = jwt.get_unverified_header(token)
-    kind, claims = tokens.verify(db.session, token, tokens.SLOT_QR)
-    assert kind is tokens.SLOT_QR and claims["slot"] == 1 and claims["org"] == 1
-    assert header["typ"] == "slot-qr+jwt" and header["alg"] == "HS256" and header["kid"]
-    assert claims["aud"] == "attendance:slot-qr"
+    kind, claims = tokens.verify(db.session, token, tokens.SLOT_LINK)
+    assert kind is tokens.SLOT_LINK and claims["slot"] == 1 and claims["org"] == 1
+    assert header["typ"] == "slot-link+jwt" and header["alg"] == "HS256" and header["kid"]
+    assert claims["aud"] == "attendance:slot-link"
     assert {"iat", "nbf", "exp", "jti"} <= claims.keys()
 
 
@@ -68,7 +68,7 @@ def test_expired_token_is_refused(app):
 
 def test_expiry_within_the_small_leeway_is_accepted(app):
     token = _issue(now=_now() - timedelta(seconds=30), expires_at=_now() - timedelta(seconds=2))
-    tokens.verify(db.session, token, tokens.SLOT_QR)
+    tokens.verify(db.session, token, tokens.SLOT_LINK)
 
 
 def test_not_yet_valid_token_is_refused(app):
@@ -90,7 +90,7 @@ def test_forged_signature_is_refused(app):
                 claims,
                 "x" * 64,
                 algorithm="HS256",
-                headers={"kid": jwt.get_unverified_header(token)["kid"], "typ": "slot-qr+jwt"},
+                headers={"kid": jwt.get_unverified_header(token)["kid"], "typ": "slot-link+jwt"},
             )
         )
         == "TOKEN_INVALID"
@@ -102,13 +102,13 @@ def test_alg_none_is_refused(app):
     claims = {
         "slot": 1,
         "org": 1,
-        "aud": "attendance:slot-qr",
+        "aud": "attendance:slot-link",
         "iat": int(_now().timestamp()),
         "nbf": int(_now().timestamp()),
         "exp": int(_now().timestamp()) + 30,
         "jti": "x",
     }
-    unsigned = f"{_b64({'alg': 'none', 'typ': 'slot-qr+jwt', 'kid': kid})}.{_b64(claims)}."
+    unsigned = f"{_b64({'alg': 'none', 'typ': 'slot-link+jwt', 'kid': kid})}.{_b64(claims)}."
     assert _code(unsigned) == "TOKEN_INVALID"
 
 
@@ -121,7 +121,7 @@ def test_hs256_token_signed_with_an_eddsa_public_key_is_refused(app):
     token = _issue()
     kid = jwt.get_unverified_header(token)["kid"]
     assert jwt.get_unverified_header(token)["alg"] == "EdDSA"
-    tokens.verify(db.session, token, tokens.SLOT_QR)
+    tokens.verify(db.session, token, tokens.SLOT_LINK)
     public_pem = (
         keyring()
         .get(db.session, kid)
@@ -131,7 +131,7 @@ def test_hs256_token_signed_with_an_eddsa_public_key_is_refused(app):
     )
     claims = jwt.decode(token, options={"verify_signature": False})
 
-    signing_input = f"{_b64({'alg': 'HS256', 'typ': 'slot-qr+jwt', 'kid': kid})}.{_b64(claims)}"
+    signing_input = f"{_b64({'alg': 'HS256', 'typ': 'slot-link+jwt', 'kid': kid})}.{_b64(claims)}"
     mac = hmac.new(public_pem, signing_input.encode(), hashlib.sha256).digest()
     forged = signing_input + "." + base64.urlsafe_b64encode(mac).rstrip(b"=").decode()
     assert _code(forged) == "TOKEN_INVALID"
@@ -139,7 +139,7 @@ def test_hs256_token_signed_with_an_eddsa_public_key_is_refused(app):
 
 def test_one_kind_never_passes_as_another(app):
     device_like = _issue(tokens.DEVICE, {"org": 1, "sub": "abc"})
-    assert _code(device_like, tokens.SLOT_QR) == "TOKEN_WRONG_KIND"
+    assert _code(device_like, tokens.SLOT_LINK) == "TOKEN_WRONG_KIND"
     invitation = _issue(tokens.INVITATION, {"org": 1, "sub": "1"})
     assert _code(invitation, tokens.DEVICE) == "TOKEN_WRONG_KIND"
 
@@ -150,7 +150,8 @@ def test_typ_header_swapped_to_another_kind_fails_on_audience(app):
     token = _issue(tokens.DEVICE, {"org": 1, "sub": "abc"})
     _, payload, signature = token.split(".")
     kid = jwt.get_unverified_header(token)["kid"]
-    relabelled = f"{_b64({'alg': 'HS256', 'typ': 'slot-qr+jwt', 'kid': kid})}.{payload}.{signature}"
+    header = _b64({"alg": "HS256", "typ": "slot-link+jwt", "kid": kid})
+    relabelled = f"{header}.{payload}.{signature}"
     assert _code(relabelled) == "TOKEN_INVALID"
 
 
@@ -159,7 +160,7 @@ def test_unknown_kid_and_garbage_are_refused(app):
     _, payload, signature = token.split(".")
     assert (
         _code(
-            f"{_b64({'alg': 'HS256', 'typ': 'slot-qr+jwt', 'kid': 'nope'})}.{payload}.{signature}"
+            f"{_b64({'alg': 'HS256', 'typ': 'slot-link+jwt', 'kid': 'nope'})}.{payload}.{signature}"
         )
         == "TOKEN_INVALID"
     )
@@ -173,7 +174,7 @@ def test_unknown_kid_and_garbage_are_refused(app):
         "%%%",  # not base64
         base64.urlsafe_b64encode(b"\xff\xfe").decode(),  # not UTF-8
         _b64(["a", "list"]),  # JSON, not an object
-        _b64({"alg": "HS256", "typ": ["slot-qr+jwt"], "kid": "x"}),  # typ not a string
+        _b64({"alg": "HS256", "typ": ["slot-link+jwt"], "kid": "x"}),  # typ not a string
     ],
 )
 def test_malformed_headers_are_refused_as_invalid(app, head):
@@ -188,8 +189,8 @@ def test_key_rotation_keeps_codes_in_flight_and_signs_new_ones_with_the_new_key(
     db.session.commit()
     after = _issue()
     assert jwt.get_unverified_header(after)["kid"] == new_key.kid != old_kid
-    tokens.verify(db.session, before, tokens.SLOT_QR)  # still verifies: issued before rotation
-    tokens.verify(db.session, after, tokens.SLOT_QR)
+    tokens.verify(db.session, before, tokens.SLOT_LINK)  # still verifies: issued before rotation
+    tokens.verify(db.session, after, tokens.SLOT_LINK)
     old = db.session.query(SigningKey).filter_by(kid=old_kid).one()
     assert old.retired_at is not None
 
@@ -198,7 +199,7 @@ def test_rotation_in_another_process_is_picked_up_by_kid(app):
     """A second server process rotates; this one has the old key cached and meets an unknown
     kid: it reloads the keys from the database instead of refusing."""
 
-    tokens.verify(db.session, _issue(), tokens.SLOT_QR)  # this process has the keys cached
+    tokens.verify(db.session, _issue(), tokens.SLOT_LINK)  # this process has the keys cached
     secret = secrets.token_bytes(48)
     other = SigningKey(
         kid="from-other-process", alg="HS256", secret=base64.urlsafe_b64encode(secret).decode()
@@ -209,7 +210,7 @@ def test_rotation_in_another_process_is_picked_up_by_kid(app):
         {
             "slot": 1,
             "org": 1,
-            "aud": "attendance:slot-qr",
+            "aud": "attendance:slot-link",
             "iat": int(_now().timestamp()),
             "nbf": int(_now().timestamp()),
             "exp": int(_now().timestamp()) + 30,
@@ -217,10 +218,10 @@ def test_rotation_in_another_process_is_picked_up_by_kid(app):
         },
         secret,
         algorithm="HS256",
-        headers={"kid": "from-other-process", "typ": "slot-qr+jwt"},
+        headers={"kid": "from-other-process", "typ": "slot-link+jwt"},
     )
     time.sleep(1.1)  # past the once-a-second reload throttle
-    tokens.verify(db.session, token, tokens.SLOT_QR)
+    tokens.verify(db.session, token, tokens.SLOT_LINK)
 
 
 def test_cli_rotate_and_list_keys(runner):
