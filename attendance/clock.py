@@ -48,6 +48,19 @@ def local_time(instant: datetime) -> datetime:
     return instant.astimezone(zone())
 
 
+# A slot is named after the part of the day it starts in: what a trainer and a trainee call it.
+EVENING_FROM_HOUR = 17
+
+
+def half_day(starts_at: datetime) -> str:
+    """« matin », « après-midi » or « soirée », from the local hour the slot starts at (an
+    evening class at 18:00 is not an afternoon)."""
+    hour = local_time(starts_at).hour
+    if hour < 12:
+        return "matin"
+    return "après-midi" if hour < EVENING_FROM_HOUR else "soirée"
+
+
 def today() -> date:
     return local_day(utcnow())
 

@@ -14,7 +14,7 @@ from datetime import date, datetime, timedelta
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
-from attendance.clock import first_of_month, local_day, local_midnight_utc
+from attendance.clock import first_of_month, half_day, local_day, local_midnight_utc
 from attendance.errors import DomainError
 from attendance.hours.classes import LABELS_FR
 from attendance.models import (
@@ -30,7 +30,7 @@ from attendance.models import (
 )
 from attendance.tenancy import get_owned
 from reports.certificates import document_context
-from reports.pdf import date_fr, hours_fr, local, png_data_uri, render_pdf
+from reports.pdf import date_fr, hours_fr, png_data_uri, render_pdf
 
 SLOT_TEMPLATE = "sheet_slot.html"
 WEEK_TEMPLATE = "sheet_week.html"
@@ -92,13 +92,12 @@ class WeekSheet:
 
 
 def _slot_info(slot: Slot, composante, order_number, trainer) -> SlotInfo:
-    start_hour = int(local(slot.starts_at, "%H"))
     return SlotInfo(
         id=slot.id,
         starts_at=slot.starts_at,
         ends_at=slot.ends_at,
         day=local_day(slot.starts_at),
-        half_day="Matin" if start_hour < 12 else "Après-midi",
+        half_day=half_day(slot.starts_at).capitalize(),
         kind_label=LABELS_FR.get(slot.kind, slot.kind),
         title=slot.title or composante.title,
         place=slot.site or slot.company_name or ("Classe virtuelle" if slot.online_url else "—"),

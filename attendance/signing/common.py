@@ -10,7 +10,7 @@ from sqlalchemy.exc import IntegrityError, NoInspectionAvailable
 from sqlalchemy.orm import Session, make_transient_to_detached
 from sqlalchemy.orm.attributes import set_committed_value
 
-from attendance import evidence
+from attendance import clock, evidence
 from attendance.clock import local_day, local_time
 from attendance.errors import Conflict, DomainError
 from attendance.models import Emargement, Pathway, Slot, Trainee, User
@@ -43,8 +43,7 @@ class Client:
 
 
 def half_day(slot: Slot) -> str:
-    local = local_time(slot.starts_at)
-    return "matin" if local.hour < 12 else "après-midi"
+    return clock.half_day(slot.starts_at)
 
 
 def late_minutes(slot: SlotContext, signed_at: datetime) -> int:

@@ -37,6 +37,38 @@ SIGNAL_LABELS = {
 }
 
 CORRECTION_LABEL = "Présence saisie par le formateur — correction"
+STATE_LABELS = {
+    "signed": "Signé",
+    "declared": "Présence déclarée par le formateur",
+    "absent": "Absent",
+    "unsigned": "Non signé",
+    "to_confirm": "À confirmer",
+}
+STATUS_WORDS = {"present": "présent", "absent": "absent", None: "—"}
+MINUTE_FIELDS = {"late_minutes": "Retard", "early_leave_minutes": "Départ anticipé"}
+
+
+def _minutes(value) -> str:
+    return f"{value or 0} min"
+
+
+def change_lines(before: dict, after: dict) -> list[str]:
+    """A revision in the words a trainer reads (« Retard : 15 min », « Statut : absent →
+    présent »), never the stored field names and values."""
+    lines = []
+    if before.get("status") != after.get("status"):
+        old, new = STATUS_WORDS.get(before.get("status")), STATUS_WORDS.get(after.get("status"))
+        lines.append(f"Statut : {old} → {new}" if before.get("status") else f"Statut : {new}")
+    for field_name, label in MINUTE_FIELDS.items():
+        old, new = before.get(field_name) or 0, after.get(field_name) or 0
+        if old != new:
+            was = "" if not old else f"{_minutes(old)} → "
+            lines.append(f"{label} : {was}{_minutes(new)}")
+    if bool(before.get("confirmed")) != bool(after.get("confirmed")) and "confirmed" in after:
+        lines.append("Présence confirmée" if after.get("confirmed") else "Confirmation retirée")
+    if before.get("absence_reason") != after.get("absence_reason") and after.get("absence_reason"):
+        lines.append(f"Motif d'absence : {after['absence_reason']}")
+    return lines
 
 
 @dataclass
@@ -53,7 +85,13 @@ class RosterLine:
             return "absent"
         if not self.emargement.confirmed:
             return "to_confirm"
+        if signed_method(self.emargement) in UNSIGNED_METHODS:
+            return "declared"  # no signature, no time: the trainer's word, and said so
         return "signed"
+
+    @property
+    def state_label(self) -> str:
+        return STATE_LABELS[self.state]
 
     @property
     def correction_label(self) -> str | None:

@@ -302,6 +302,7 @@ def roster_page(slot_id):
         "signing/roster.html",
         **_roster_context(slot),
         revisions=roster.revisions(db.session, slot),
+        change_lines=roster.change_lines,
         half_day=half_day(slot),
     )
 
