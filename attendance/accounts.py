@@ -4,8 +4,7 @@ import hashlib
 import secrets
 from datetime import timedelta
 
-from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
-from itsdangerous import BadSignature, URLSafeSerializer
+from itsdangerous import BadSignature, SignatureExpired, URLSafeSerializer, URLSafeTimedSerializer
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
@@ -263,6 +262,8 @@ def deactivate_user(session: Session, by: User, user: User) -> None:
 def reactivate_user(session: Session, user: User) -> None:
     user.active = True
     session.flush()
+
+
 CALENDAR_SALT = "planning-ical"
 
 
@@ -274,6 +275,7 @@ def calendar_token(user: User, secret: str) -> str:
 
 
 def user_for_calendar_token(session: Session, token: str, secret: str) -> User:
+    try:
         user_id, version = URLSafeSerializer(secret, salt=CALENDAR_SALT).loads(token)
         user = session.get(User, int(user_id))
     except (BadSignature, TypeError, ValueError) as exc:
@@ -281,3 +283,5 @@ def user_for_calendar_token(session: Session, token: str, secret: str) -> User:
     if user is None or not user.active or user.session_version != version:
         raise Unauthorized(
             "Lien d'agenda révoqué (mot de passe changé) : recopiez-le depuis la page Planning."
+        )
+    return user

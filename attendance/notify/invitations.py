@@ -1,36 +1,3 @@
-"""The e-mail that lets a staff member choose their password: sent on invitation and on an
-administrator's reset, through the same channel as the reminders."""
-
-from attendance.accounts import ACTIVATION_DAYS
-from attendance.models import User
-from attendance.notify.channels import Message
-
-ROLE_LABELS = {
-    "admin": "administrateur",
-    "billing": "facturation",
-    "trainer": "formateur",
-    "auditor": "auditeur",
-}
-
-
-def activation_message(user: User, link: str, reset: bool = False) -> Message:
-    org = user.organisation
-    if reset:
-        subject = f"{org.name} : choisissez un nouveau mot de passe"
-        opening = "Un administrateur a réinitialisé votre mot de passe d'émargement."
-    else:
-        subject = f"{org.name} : votre compte d'émargement"
-        opening = (
-            f"Un compte {ROLE_LABELS[user.role]} a été créé pour vous chez {org.name} "
-            f"({user.email})."
-        )
-    body = (
-        f"Bonjour {user.full_name},\n\n{opening}\n\n"
-        f"Choisissez votre mot de passe (au moins 10 caractères) en ouvrant ce lien :\n{link}\n\n"
-        f"Le lien sert une seule fois et expire dans {ACTIVATION_DAYS} jours.\n"
-        "Si vous n'attendiez pas ce message, ignorez-le.\n"
-    )
-    return Message(to=user.email, subject=subject, body=body)
 """A trainee's phone invitation sent by e-mail: the same invitation as the printed sheet and
 the API's link, delivered through the notification channel."""
 
@@ -60,6 +27,7 @@ def invitation_message(org: Organisation, trainee: Trainee, url: str, invitation
         "Ne le transférez à personne : il lie votre téléphone à votre nom.\n"
         "Si vous changez de téléphone, demandez un nouveau lien à l'organisme.\n\n"
         f"{org.name}\n",
+    )
 
 
 def email_invitation(
@@ -78,6 +46,7 @@ def email_invitation(
             "Ce stagiaire n'a pas d'adresse e-mail : ajoutez-la sur sa fiche, ou imprimez "
             "l'invitation et remettez-la-lui.",
             status=422,
+        )
     invitation, token = create_invitation(session, org, trainee, user, email=trainee.email)
     try:
         channel.send(invitation_message(org, trainee, link_for(token), invitation))

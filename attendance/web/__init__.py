@@ -1,7 +1,7 @@
 """Server-rendered pages for staff (session cookie); French text throughout."""
 
 from attendance import clock
-from attendance.web import (, billing, documents, hours, months, pages, phones, planning, signing
+from attendance.web import (
     billing,
     documents,
     hours,
@@ -9,6 +9,8 @@ from attendance.web import (, billing, documents, hours, months, pages, phones, 
     months,
     orders,
     pages,
+    phones,
+    planning,
     settings,
     signing,
     trainees,

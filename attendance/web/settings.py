@@ -22,8 +22,8 @@ from attendance import accounts, organisations
 from attendance.errors import DomainError, Forbidden
 from attendance.extensions import db
 from attendance.models import ROLES, User
+from attendance.notify.activation import ROLE_LABELS, activation_message
 from attendance.notify.channels import email_channel
-from attendance.notify.invitations import ROLE_LABELS, activation_message
 from attendance.tenancy import get_owned
 from attendance.web.pages import login_required
 

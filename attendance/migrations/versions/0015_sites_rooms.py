@@ -1,7 +1,7 @@
 """sites and rooms: where slots happen, with a capacity
 
 Revision ID: 0015
-Revises: 0013
+Revises: 0014
 Create Date: 2026-12-01
 
 The planning books rooms: each organisation's sites and their rooms (with a capacity), and
@@ -14,7 +14,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '0015'
-down_revision = '0013'
+down_revision = '0014'
 branch_labels = None
 depends_on = None
 

@@ -1,7 +1,7 @@
 """jobs: background work polled by the page that asked for it
 
 Revision ID: 0016
-Revises: 0013
+Revises: 0015
 Create Date: 2026-12-01
 
 Long work (a whole BDC's documents as one zip) runs outside the request; its row holds the
@@ -16,7 +16,7 @@ import attendance.models.types
 
 # revision identifiers, used by Alembic.
 revision = '0016'
-down_revision = '0013'
+down_revision = '0015'
 branch_labels = None
 depends_on = None
 

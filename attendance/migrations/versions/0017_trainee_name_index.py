@@ -1,7 +1,7 @@
 """trainee name index: the trainee list in name order at 30,000 trainees
 
-Revision ID: 0019
-Revises: 0013
+Revision ID: 0017
+Revises: 0016
 Create Date: 2026-12-01
 
 The staff list of trainees reads one page of 50 in (last name, first name, id) order
@@ -13,8 +13,8 @@ from alembic import op
 
 
 # revision identifiers, used by Alembic.
-revision = '0019'
-down_revision = '0013'
+revision = '0017'
+down_revision = '0016'
 branch_labels = None
 depends_on = None
 
