@@ -16,7 +16,7 @@ class Trainee(db.Model):
     """A stagiaire. BOE and AAH are mandatory fields for the Region (R15)."""
 
     __tablename__ = "trainee"
-    # The staff list pages through trainees in name order (migration 0019).
+    # The staff list pages through trainees in name order (migration 0017).
     __table_args__ = (
         Index("ix_trainee_organisation_name", "organisation_id", "last_name", "first_name", "id"),
     )

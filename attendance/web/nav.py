@@ -24,7 +24,8 @@ class Entry(NamedTuple):
 ENTRIES: tuple[Entry, ...] = (
     Entry("Accueil", "pages.home"),
     Entry("Bons de commande", "order_pages.index", "contract:read", ("order_pages",)),
-    Entry("Stagiaires", "trainee_pages.index", "trainee:read", ("trainee_pages", "phone_pages")),
+    Entry("Stagiaires", "trainee_pages.index", "trainee:read", ("trainee_pages",)),
+    Entry("Téléphones", "phone_pages.overview", "trainee:write", ("phone_pages",)),
     Entry("Planning", "planning_pages.week", "slot:read", ("planning_pages",)),
     Entry("Conformité", "hours_pages.index", "contract:read", ("hours_pages",)),
     Entry(
