@@ -10,7 +10,6 @@ from attendance.accounts import activation_token, issue_api_token
 from attendance.extensions import db
 from attendance.models import ApiToken, Organisation, User
 from tests.factories import PASSWORD, csrf_form, gen_org, gen_user, tiny_png
-from tests.notify.conftest import smtp  # noqa: F401  (a real SMTP server on loopback)
 
 NEW_PASSWORD = "un mot de passe tout neuf"
 
@@ -112,7 +111,7 @@ def _link(received) -> str:
     return re.search(r"http://\S+/compte/activer/\S+", received.body).group()
 
 
-def test_an_invited_trainer_sets_a_password_once_through_the_link(client, app, smtp):  # noqa: F811
+def test_an_invited_trainer_sets_a_password_once_through_the_link(client, app, smtp):
     org, admin = _admin()
     _login(client, admin)
     assert _invite(client).status_code == 302
@@ -134,7 +133,7 @@ def test_an_invited_trainer_sets_a_password_once_through_the_link(client, app, s
     assert response.status_code == 410 and "déjà servi" in response.get_data(as_text=True)
 
 
-def test_inviting_an_address_already_used_is_refused_next_to_the_email(client, app, smtp):  # noqa: F811
+def test_inviting_an_address_already_used_is_refused_next_to_the_email(client, app, smtp):
     org, admin = _admin()
     _login(client, admin)
     response = _invite(client, email=admin.email)
@@ -192,7 +191,7 @@ def test_the_last_active_admin_cannot_be_deactivated(app):
     assert admin.active and not again.active
 
 
-def test_a_reset_ends_the_old_password_and_sends_a_new_link(client, app, smtp):  # noqa: F811
+def test_a_reset_ends_the_old_password_and_sends_a_new_link(client, app, smtp):
     org, admin = _admin()
     billing = gen_user(org, "billing")
     old_link = activation_token(billing, app.config["SECRET_KEY"])

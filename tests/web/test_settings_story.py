@@ -21,7 +21,6 @@ from tests.factories import (
     order_with,
     tiny_png,
 )
-from tests.notify.conftest import smtp  # noqa: F401  (a real SMTP server on loopback)
 
 TRAINER_PASSWORD = "formateur du centre"
 
@@ -48,7 +47,7 @@ def test_an_admin_sets_up_the_organisation_and_a_trainer_account(
     page,
     chromium,
     app,
-    smtp,  # noqa: F811
+    smtp,
     tmp_path,
 ):
     org, order, (composante,) = order_with(gen_org(signatory_name="", signatory_title=""))
