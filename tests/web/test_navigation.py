@@ -4,9 +4,9 @@ with the current section marked."""
 import re
 
 import pytest
-from flask import Blueprint
 
 from attendance.extensions import db
+from attendance.web import nav
 from tests.factories import PASSWORD, csrf_form, gen_org, gen_user
 
 
@@ -29,37 +29,42 @@ def _menu(client, path: str = "/") -> dict[str, bool]:
     return {label: bool(current) for current, label in links}
 
 
-def _serve_settings(app) -> None:
-    """Stands in for the settings pages another area serves, under their agreed endpoints."""
-    settings = Blueprint("settings_pages", __name__, url_prefix="/parametres")
-    settings.add_url_rule("", "organisation", lambda: "réglages")
-    settings.add_url_rule("/comptes", "accounts", lambda: "comptes")
-    app.register_blueprint(settings)
-
-
 @pytest.mark.parametrize(
     ("role", "shown", "hidden"),
     [
-        ("admin", {"Accueil", "Facturation", "Conformité", "Paramètres", "Comptes"}, set()),
-        ("billing", {"Accueil", "Facturation", "Documentation API"}, {"Paramètres", "Comptes"}),
-        ("auditor", {"Accueil", "Facturation"}, {"Paramètres", "Comptes"}),
-        ("trainer", {"Accueil"}, {"Facturation", "Conformité", "Paramètres", "Comptes"}),
+        (
+            "admin",
+            {"Accueil", "Bons de commande", "Stagiaires", "Téléphones", "Planning", "Paramètres"},
+            set(),
+        ),
+        (
+            "billing",
+            {"Accueil", "Bons de commande", "Stagiaires", "Planning", "Documentation API"},
+            {"Paramètres", "Comptes"},
+        ),
+        ("auditor", {"Accueil", "Facturation", "Stagiaires"}, {"Paramètres", "Téléphones"}),
+        (
+            "trainer",
+            {"Accueil", "Planning"},
+            {"Facturation", "Conformité", "Paramètres", "Comptes", "Bons de commande"},
+        ),
     ],
 )
 def test_each_role_sees_the_sections_it_may_use(client, app, role, shown, hidden):
-    _serve_settings(app)
     _login(client, role)
     menu = _menu(client)
     assert shown <= set(menu), menu
     assert not hidden & set(menu), menu
 
 
-def test_a_section_this_build_does_not_serve_is_left_out(client, app):
+def test_a_section_this_build_does_not_serve_is_left_out(client, app, monkeypatch):
+    missing = nav.Entry("Rubrique absente", "nowhere_pages.index")
+    monkeypatch.setattr(nav, "ENTRIES", [*nav.ENTRIES, missing])
     _login(client, "admin")
     menu = _menu(client)
-    assert "Paramètres" not in menu and "Bons de commande" not in menu
+    assert "Rubrique absente" not in menu and "Bons de commande" in menu
     assert app.jinja_env.globals["has_endpoint"]("pages.home")
-    assert not app.jinja_env.globals["has_endpoint"]("order_pages.index")
+    assert not app.jinja_env.globals["has_endpoint"]("nowhere_pages.index")
 
 
 def test_the_current_section_is_marked(client, app):
