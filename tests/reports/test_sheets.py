@@ -29,7 +29,7 @@ def test_slot_sheet_lists_each_trainee_with_time_method_and_both_signatures(sess
     assert trainer.full_name in text
     assert "Séance validée le 02/03/2026 à 12:35" in text
     assert _images(pdf) == 2  # Dupont's signature and the trainer's
-    assert page_size_mm(pdf) == (297, 210)  # landscape A4
+    assert page_size_mm(pdf) == (210, 297)  # portrait A4: one page up to 20 trainees
 
 
 def test_slot_sheet_marks_the_correction_and_the_absence(session):
