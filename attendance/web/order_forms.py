@@ -6,7 +6,10 @@ from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 from marshmallow import EXCLUDE, Schema, ValidationError, fields, pre_load, validate
 
+from attendance import validation_messages
 from attendance.models import BDC_MODES, BILLING_UNITS
+
+validation_messages.install()  # before the schemas below are built
 
 MODE_LABELS = {
     "presentiel": "Présentiel",

@@ -5,7 +5,10 @@ from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 from marshmallow import EXCLUDE, Schema, ValidationError, fields, pre_load, validate
 
+from attendance import validation_messages
 from attendance.errors import DomainError
+
+validation_messages.install()  # before the schemas below are built
 
 _OPTIONAL_TEXT = ("birth_date", "email", "phone", "external_id", "effective_exit_date")
 STATUS_LABELS = {
