@@ -36,6 +36,32 @@ def dispositif_by_code(session: Session, code: str) -> Dispositif:
     return dispositif
 
 
+def orders_with_counts(session: Session, org: Organisation) -> list[tuple[PurchaseOrder, int, int]]:
+    """Every BDC of the organisation, latest first, with its number of composantes and of
+    pathways: what the home page and the BDC list show (two GROUP BYs, no query per BDC)."""
+    orders = session.scalars(
+        select(PurchaseOrder)
+        .where(PurchaseOrder.organisation_id == org.id)
+        .order_by(PurchaseOrder.planned_start.desc(), PurchaseOrder.number)
+    ).all()
+    composantes = dict(
+        session.execute(
+            select(Composante.purchase_order_id, func.count(Composante.id))
+            .where(Composante.organisation_id == org.id)
+            .group_by(Composante.purchase_order_id)
+        ).all()
+    )
+    pathways = dict(
+        session.execute(
+            select(Composante.purchase_order_id, func.count(Pathway.id))
+            .join(Pathway, Pathway.composante_id == Composante.id)
+            .where(Composante.organisation_id == org.id)
+            .group_by(Composante.purchase_order_id)
+        ).all()
+    )
+    return [(o, composantes.get(o.id, 0), pathways.get(o.id, 0)) for o in orders]
+
+
 def _check_period(start: date, end: date) -> None:
     if end < start:
         raise DomainError(

@@ -2,14 +2,12 @@
 the contract operations take (the same keys as the API's schemas), with French messages
 for a date, a number of hours or a price that cannot be read."""
 
-from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from decimal import Decimal
 
-from marshmallow import EXCLUDE, Schema, ValidationError, fields, pre_load, validate
+from marshmallow import Schema, ValidationError, fields, pre_load, validate
 
-from attendance import validation_messages
 from attendance.models import BDC_MODES, BILLING_UNITS
-
-validation_messages.install()  # before the schemas below are built
+from attendance.web.form_fields import FormSchema, FrenchHours, FrenchMoney
 
 MODE_LABELS = {
     "presentiel": "Présentiel",
@@ -17,52 +15,6 @@ MODE_LABELS = {
     "e_formation": "Occitanie e-formation",
 }
 UNIT_LABELS = {"trainee_hour": "Heure-stagiaire", "group_hour": "Heure-groupe"}
-
-
-def _number_text(value) -> str:
-    """« 1 800,5 » or « 12,50 € » as people type them, read as « 1800.5 » and « 12.50 »."""
-    text = str(value).strip().replace("€", "").replace(",", ".")
-    return "".join(text.split())
-
-
-class FrenchHours(fields.Field):
-    """Hours as typed (« 1800 », « 12,5 »), integer minutes for the domain."""
-
-    default_error_messages = {  # noqa: RUF012 (marshmallow reads a class attribute)
-        "invalid": "Nombre d'heures attendu (par exemple 1800 ou 12,5).",
-        "negative": "Le nombre d'heures ne peut pas être négatif.",
-    }
-
-    def _deserialize(self, value, attr, data, **kwargs):
-        try:
-            hours = Decimal(_number_text(value))
-        except (InvalidOperation, ValueError) as exc:
-            raise self.make_error("invalid") from exc
-        if not hours.is_finite() or hours > 100_000:
-            raise self.make_error("invalid")
-        if hours < 0:
-            raise self.make_error("negative")
-        return int((hours * 60).to_integral_value(ROUND_HALF_UP))
-
-
-class FrenchMoney(fields.Field):
-    """A price in euros as typed (« 12,50 », « 12,3456 € »): an exact Decimal, never a float."""
-
-    default_error_messages = {  # noqa: RUF012
-        "invalid": "Montant en euros attendu, par exemple 12,50.",
-        "places": "Au plus quatre décimales.",
-    }
-
-    def _deserialize(self, value, attr, data, **kwargs):
-        try:
-            amount = Decimal(_number_text(value))
-        except (InvalidOperation, ValueError) as exc:
-            raise self.make_error("invalid") from exc
-        if not amount.is_finite() or amount < 0 or amount >= Decimal("1e9"):
-            raise self.make_error("invalid")
-        if amount != amount.quantize(Decimal("0.0001")):
-            raise self.make_error("places")
-        return amount
 
 
 def price_fr(amount: Decimal) -> str:
@@ -78,18 +30,7 @@ def hours_input(minutes: int) -> str:
     return text.rstrip("0").rstrip(".").replace(".", ",")
 
 
-class _FormSchema(Schema):
-    """Unknown fields (the CSRF token) are ignored; text is trimmed."""
-
-    class Meta:
-        unknown = EXCLUDE
-
-    @pre_load
-    def trimmed(self, data, **kwargs):
-        return {k: v.strip() if isinstance(v, str) else v for k, v in data.items()}
-
-
-class PurchaseOrderForm(_FormSchema):
+class PurchaseOrderForm(FormSchema):
     """The API's ``PurchaseOrderSchema`` as a form posts it. The opening date is not an
     input: R8 sets it to the first trainee's entry date."""
 
@@ -119,7 +60,7 @@ class PurchaseOrderForm(_FormSchema):
         return shaped
 
 
-class ComposanteForm(_FormSchema):
+class ComposanteForm(FormSchema):
     """The API's ``ComposanteSchema`` as a form posts it (hours and euros typed the French way)."""
 
     code = fields.String(required=True, validate=validate.Length(min=1, max=60))

@@ -14,6 +14,7 @@ from attendance.contract.purchase_orders import (
     create_purchase_order,
     delete_composante,
     delete_purchase_order,
+    orders_with_counts,
     update_composante,
     update_purchase_order,
 )
@@ -21,7 +22,7 @@ from attendance.errors import DomainError, NotFound
 from attendance.extensions import db
 from attendance.french import date_fr, hours_fr
 from attendance.models import Composante, Dispositif, Pathway, PurchaseOrder, Slot
-from attendance.tenancy import get_owned, org_select
+from attendance.tenancy import get_owned
 from attendance.web.order_forms import (
     MODE_LABELS,
     UNIT_LABELS,
@@ -109,35 +110,10 @@ def _documents_month(order: PurchaseOrder) -> str:
 @bp.get("")
 @login_required
 def index():
-    """Every BDC of the organisation with its composantes and pathways counted in two
-    grouped queries, and the links to its months, hours, documents and planning."""
+    """Every BDC of the organisation with its composantes and pathways counted
+    (``orders_with_counts``), and the links to its months, hours, documents and planning."""
     _require("contract:read")
-    orders = db.session.scalars(
-        org_select(PurchaseOrder, g.org).order_by(
-            PurchaseOrder.planned_start.desc(), PurchaseOrder.number
-        )
-    ).all()
-    composantes = dict(
-        db.session.execute(
-            select(Composante.purchase_order_id, func.count(Composante.id))
-            .where(Composante.organisation_id == g.org.id)
-            .group_by(Composante.purchase_order_id)
-        ).all()
-    )
-    pathways = dict(
-        db.session.execute(
-            select(Composante.purchase_order_id, func.count(Pathway.id))
-            .join(Pathway, Pathway.composante_id == Composante.id)
-            .where(Composante.organisation_id == g.org.id)
-            .group_by(Composante.purchase_order_id)
-        ).all()
-    )
-    return _render(
-        "orders/index.html",
-        orders=orders,
-        composantes=composantes,
-        pathways=pathways,
-    )
+    return _render("orders/index.html", orders=orders_with_counts(db.session, g.org))
 
 
 @bp.route("/nouveau", methods=["GET", "POST"])

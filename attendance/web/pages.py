@@ -14,7 +14,6 @@ from flask import (
     session,
     url_for,
 )
-from sqlalchemy import func, select
 
 from attendance import clock
 from attendance.accounts import (
@@ -25,15 +24,14 @@ from attendance.accounts import (
     user_for_session,
     verify_password,
 )
+from attendance.contract.purchase_orders import orders_with_counts
 from attendance.errors import DomainError, Unauthorized
 from attendance.extensions import db
 from attendance.french import days_ago_fr
-from attendance.models import Composante, Pathway, PurchaseOrder
 from attendance.security.login import password_guarded
 from attendance.security.ratelimit import TooManyRequests
 from attendance.security.redirects import local_path
 from attendance.signing.todo import todo
-from attendance.tenancy import org_select
 
 bp = Blueprint("pages", __name__)
 
@@ -125,7 +123,7 @@ def password():
 def home():
     """A to-do list: today's slots, past slots still to validate, then what comes next;
     staff who read contracts also see the BDC table."""
-    orders = _orders_with_pathway_counts() if can(g.user, "contract:read") else []
+    orders = orders_with_counts(db.session, g.org) if can(g.user, "contract:read") else []
     today = clock.today()
     mine = None if can(g.user, "slot:read_all") else g.user
     return render_template(
@@ -136,21 +134,6 @@ def home():
         days_ago=days_ago_fr,
         today_month=f"{today:%Y-%m}",
     )
-
-
-def _orders_with_pathway_counts():
-    order_rows = db.session.scalars(
-        org_select(PurchaseOrder, g.org).order_by(PurchaseOrder.planned_start.desc())
-    ).all()
-    counts = dict(
-        db.session.execute(
-            select(Composante.purchase_order_id, func.count(Pathway.id))
-            .join(Pathway, Pathway.composante_id == Composante.id)
-            .where(Composante.organisation_id == g.org.id)
-            .group_by(Composante.purchase_order_id)
-        ).all()
-    )
-    return [(order, counts.get(order.id, 0)) for order in order_rows]
 
 
 @bp.get("/favicon.ico")

@@ -1,14 +1,10 @@
 """What the trainee and pathway forms hold: marshmallow reads the posted text into the
 values the domain functions take, and a refusal is placed next to the field it concerns."""
 
-from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from marshmallow import Schema, ValidationError, fields, pre_load, validate
 
-from marshmallow import EXCLUDE, Schema, ValidationError, fields, pre_load, validate
-
-from attendance import validation_messages
 from attendance.errors import DomainError
-
-validation_messages.install()  # before the schemas below are built
+from attendance.web.form_fields import FormSchema, FrenchHours
 
 _OPTIONAL_TEXT = ("birth_date", "email", "phone", "external_id", "effective_exit_date")
 STATUS_LABELS = {
@@ -20,39 +16,15 @@ STATUS_LABELS = {
 EDITABLE_STATUSES = ("planned", "in_training", "completed")
 
 
-class FrenchHours(fields.Field):
-    """Hours as people type them (« 150 », « 12,5 »), integer minutes for the domain."""
-
-    default_error_messages = {  # noqa: RUF012
-        "invalid": "Nombre d'heures attendu (par exemple 150 ou 12,5).",
-        "negative": "Le nombre d'heures ne peut pas être négatif.",
-    }
-
-    def _deserialize(self, value, attr, data, **kwargs):
-        try:
-            hours = Decimal(str(value).strip().replace(",", ".").replace(" ", ""))
-        except (InvalidOperation, ValueError) as exc:
-            raise self.make_error("invalid") from exc
-        if not hours.is_finite() or hours > 100_000:
-            raise self.make_error("invalid")
-        if hours < 0:
-            raise self.make_error("negative")
-        return int((hours * 60).to_integral_value(ROUND_HALF_UP))
-
-
-class _FormSchema(Schema):
-    """Empty optional fields are absent values, and unknown fields (the CSRF token) ignored."""
-
-    class Meta:
-        unknown = EXCLUDE
+class _FormSchema(FormSchema):
+    """Empty optional fields are absent values (blank counts as empty: marshmallow runs the
+    hooks in name order, so this one may come before the base schema's trimming)."""
 
     @pre_load
     def blanks_are_none(self, data, **kwargs):
-        cleaned = {
-            key: value.strip() if isinstance(value, str) else value for key, value in data.items()
-        }
+        cleaned = dict(data)
         for key in _OPTIONAL_TEXT:
-            if cleaned.get(key) == "":
+            if isinstance(cleaned.get(key), str) and not cleaned[key].strip():
                 cleaned[key] = None
         return cleaned
 
