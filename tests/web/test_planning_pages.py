@@ -201,7 +201,5 @@ def test_an_evening_class_at_17_30_is_in_the_evening_row(client, app):
     db.session.commit()
     _login(client, billing)
     html = client.get("/planning?semaine=2026-W11").get_data(as_text=True)
-    row = re.search(
-        r'<tr data-period="(\w+)">(?:(?!</tr>).)*data-slot="%d"' % evening.id, html, re.S
-    )
+    row = re.search(rf'<tr data-period="(\w+)">(?:(?!</tr>).)*data-slot="{evening.id}"', html, re.S)
     assert row is not None and row.group(1) == "evening"
