@@ -6,7 +6,7 @@ from datetime import timedelta
 
 from itsdangerous import BadSignature, SignatureExpired, URLSafeSerializer, URLSafeTimedSerializer
 from sqlalchemy import func, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from attendance.errors import Conflict, DomainError, Forbidden, Unauthorized
@@ -155,7 +155,8 @@ def user_for_session(session: Session, user_id, session_version) -> User | None:
     password change) or the account deactivated since."""
     if not isinstance(user_id, int) or not isinstance(session_version, int):
         return None
-    user = session.get(User, user_id)
+    # Every page reads the organisation too: one statement for both.
+    user = session.get(User, user_id, options=[joinedload(User.organisation)])
     if user is None or not user.active or user.session_version != session_version:
         return None
     return user

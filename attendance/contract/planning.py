@@ -17,13 +17,22 @@ from datetime import date, time, timedelta
 
 import holidays
 from sqlalchemy import select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session
 
-from attendance.clock import at_local, local_day, local_midnight_utc, local_time
+from attendance.clock import at_local, half_day, local_day, local_midnight_utc, local_time
 from attendance.contract.slots import new_slot
 from attendance.errors import Conflict, DomainError
 from attendance.french import MONTHS_FR
-from attendance.models import Composante, Organisation, Pathway, Room, Slot, Trainee, User
+from attendance.models import (
+    Composante,
+    Organisation,
+    Pathway,
+    Room,
+    Site,
+    Slot,
+    Trainee,
+    User,
+)
 from attendance.models.trainee import on_pathway
 
 WEEKDAYS_FR = ("lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi", "dimanche")
@@ -250,40 +259,109 @@ def week_start(day: date) -> date:
     return day - timedelta(days=day.weekday())
 
 
-def week_slots(session: Session, org: Organisation, monday: date, filters: dict) -> list[Slot]:
-    """The slots of the local week starting ``monday``, filtered by BDC
-    (``purchase_order_id``), ``group_name``, ``trainer_id`` or ``room_id``."""
-    statement = select(Slot).where(
+def _week_filtered(statement, org: Organisation, monday: date, filters: dict, joined=False):
+    """``statement`` (over ``Slot``) narrowed to the local week starting ``monday`` and the
+    view's filters: BDC (``purchase_order_id``), ``group_name``, ``trainer_id``, ``room_id``."""
+    statement = statement.where(
         Slot.organisation_id == org.id,
         Slot.starts_at >= local_midnight_utc(monday),
         Slot.starts_at < local_midnight_utc(monday + timedelta(days=7)),
     )
     if filters.get("purchase_order_id"):
-        statement = statement.join(Composante, Composante.id == Slot.composante_id).where(
-            Composante.purchase_order_id == filters["purchase_order_id"]
-        )
+        if not joined:
+            statement = statement.join(Composante, Composante.id == Slot.composante_id)
+        statement = statement.where(Composante.purchase_order_id == filters["purchase_order_id"])
     for key in ("group_name", "trainer_id", "room_id"):
         if filters.get(key):
             statement = statement.where(getattr(Slot, key) == filters[key])
-    # The view shows each slot's composante, trainer and room: loaded in three queries.
-    statement = statement.options(
-        selectinload(Slot.composante),
-        selectinload(Slot.trainer),
-        selectinload(Slot.room).selectinload(Room.site),
-    )
-    return list(session.scalars(statement.order_by(Slot.starts_at, Slot.id)))
+    return statement.order_by(Slot.starts_at, Slot.id)
+
+
+def week_slots(session: Session, org: Organisation, monday: date, filters: dict) -> list[Slot]:
+    """The slots of the local week starting ``monday`` with the view's filters, as ORM
+    objects (copying a week needs every field)."""
+    return list(session.scalars(_week_filtered(select(Slot), org, monday, filters)))
+
+
+PERIOD_OF_HALF_DAY = {"matin": "morning", "après-midi": "afternoon", "soirée": "evening"}
 
 
 def period_of(slot: Slot) -> str:
-    hour = local_time(slot.starts_at).hour
-    return "morning" if hour < 12 else "afternoon" if hour < 18 else "evening"
+    """The week view's row: the half-day the slot starts in (``clock.half_day``, the one
+    home of where the evening begins)."""
+    return PERIOD_OF_HALF_DAY[half_day(slot.starts_at)]
 
 
-def week_grid(slots: list[Slot]) -> dict[tuple[str, int], list[Slot]]:
-    """Slots by (period, weekday): the cells of the week view."""
-    grid: dict[tuple[str, int], list[Slot]] = {}
-    for slot in slots:
-        grid.setdefault((period_of(slot), local_day(slot.starts_at).weekday()), []).append(slot)
+@dataclass(frozen=True, slots=True)
+class WeekCard:
+    """A slot as the week view shows it. Read as one plain row per slot (composante,
+    trainer and room joined in the same statement), not as ORM objects with three
+    relationship loads: the view is read far more often than a slot is written."""
+
+    id: int
+    weekday: int
+    period: str
+    starts: str
+    ends: str
+    title: str
+    code: str
+    group_name: str | None
+    trainer: str | None
+    place: str | None
+    validated: bool
+
+
+def week_cards(session: Session, org: Organisation, monday: date, filters: dict) -> list[WeekCard]:
+    """The week view's slots (same week and filters as ``week_slots``), as ``WeekCard``s."""
+    statement = (
+        select(
+            Slot.id,
+            Slot.starts_at,
+            Slot.ends_at,
+            Slot.title,
+            Composante.title,
+            Composante.code,
+            Slot.group_name,
+            User.full_name,
+            Site.name,
+            Room.name,
+            Slot.site,
+            Slot.validated_at,
+        )
+        .join(Composante, Composante.id == Slot.composante_id)
+        .outerjoin(User, User.id == Slot.trainer_id)
+        .outerjoin(Room, Room.id == Slot.room_id)
+        .outerjoin(Site, Site.id == Room.site_id)
+    )
+    cards = []
+    for (
+        slot_id, starts_at, ends_at, title, composante_title, code, group_name, trainer,
+        site_name, room_name, site, validated_at,
+    ) in session.execute(_week_filtered(statement, org, monday, filters, joined=True)):  # fmt: skip
+        start = local_time(starts_at)
+        cards.append(
+            WeekCard(
+                id=slot_id,
+                weekday=start.weekday(),
+                period=PERIOD_OF_HALF_DAY[half_day(starts_at)],
+                starts=start.strftime("%H:%M"),
+                ends=local_time(ends_at).strftime("%H:%M"),
+                title=title or composante_title,
+                code=code,
+                group_name=group_name,
+                trainer=trainer,
+                place=f"{site_name} — {room_name}" if room_name else site,
+                validated=validated_at is not None,
+            )
+        )
+    return cards
+
+
+def week_grid(cards: list[WeekCard]) -> dict[tuple[str, int], list[WeekCard]]:
+    """Cards by (period, weekday): the cells of the week view."""
+    grid: dict[tuple[str, int], list[WeekCard]] = {}
+    for card in cards:
+        grid.setdefault((card.period, card.weekday), []).append(card)
     return grid
 
 

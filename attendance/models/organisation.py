@@ -30,8 +30,10 @@ class Organisation(db.Model):
     address: Mapped[str] = mapped_column(String(500), default="")
     signatory_name: Mapped[str] = mapped_column(String(200), default="")
     signatory_title: Mapped[str] = mapped_column(String(200), default="")
-    stamp_png: Mapped[bytes | None] = mapped_column(LargeBinary)
-    signature_png: Mapped[bytes | None] = mapped_column(LargeBinary)
+    # Images up to a few hundred kB, read only by the documents that print them: deferred,
+    # so the organisation loaded with the user on every page does not carry them.
+    stamp_png: Mapped[bytes | None] = mapped_column(LargeBinary, deferred=True)
+    signature_png: Mapped[bytes | None] = mapped_column(LargeBinary, deferred=True)
     # Training is VAT-exempt for most OF (CGI art. 261-4-4°); those that are not set a rate.
     vat_exempt: Mapped[bool] = mapped_column(default=True)
     vat_rate: Mapped[Decimal] = mapped_column(Money, default=Decimal("0"))

@@ -65,33 +65,46 @@ def _int(value, field: str) -> int | None:
         ) from exc
 
 
-def _choices() -> dict:
-    """What the forms and filters offer: BDCs, composantes, trainers, rooms, groups."""
-    trainers = db.session.scalars(
-        org_select(User, g.org)
-        .where(User.role.in_(("trainer", "admin")), User.active)
-        .order_by(User.full_name)
-    ).all()
-    rooms = db.session.scalars(
-        org_select(Room, g.org).join(Site).order_by(Site.name, Room.name)
-    ).all()
-    groups = db.session.scalars(
-        org_select(Slot, g.org)
-        .with_only_columns(Slot.group_name)
-        .distinct()
-        .where(Slot.group_name.is_not(None))
-        .order_by(Slot.group_name)
-    ).all()
+def _filter_choices() -> dict:
+    """What the week view's filters offer: BDCs, groups, trainers, rooms, as plain rows
+    (id and label; the view builds no ORM object for a drop-down)."""
     return {
-        "orders": db.session.scalars(
-            org_select(PurchaseOrder, g.org).order_by(PurchaseOrder.number)
+        "orders": db.session.execute(
+            org_select(PurchaseOrder, g.org)
+            .with_only_columns(PurchaseOrder.id, PurchaseOrder.number)
+            .order_by(PurchaseOrder.number)
         ).all(),
+        "groups": db.session.scalars(
+            org_select(Slot, g.org)
+            .with_only_columns(Slot.group_name)
+            .distinct()
+            .where(Slot.group_name.is_not(None))
+            .order_by(Slot.group_name)
+        ).all(),
+        "trainers": db.session.execute(
+            org_select(User, g.org)
+            .with_only_columns(User.id, User.full_name)
+            .where(User.role.in_(("trainer", "admin")), User.active)
+            .order_by(User.full_name)
+        ).all(),
+        "rooms": db.session.execute(
+            org_select(Room, g.org)
+            .with_only_columns(
+                Room.id, (Site.name + " — " + Room.name).label("label"), Room.capacity
+            )
+            .join(Site, Site.id == Room.site_id)
+            .order_by(Site.name, Room.name)
+        ).all(),
+    }
+
+
+def _choices() -> dict:
+    """What the slot forms offer: the filters' lists, composantes and slot kinds."""
+    return {
+        **_filter_choices(),
         "composantes": db.session.scalars(
             org_select(Composante, g.org).order_by(Composante.code)
         ).all(),
-        "trainers": trainers,
-        "rooms": rooms,
-        "groups": groups,
         "kinds": [(kind, KIND_FR[kind]) for kind in SLOT_KINDS],
     }
 
@@ -103,7 +116,7 @@ def week():
         abort(403)
     monday = planning.parse_week(request.args.get("semaine"), today())
     filters = _filters()
-    slots = planning.week_slots(db.session, g.org, monday, filters)
+    cards = planning.week_cards(db.session, g.org, monday, filters)
     params = {k: v for k, v in request.args.items() if k in FILTERS and v}
     trainer_id = filters.get("trainer_id")
     feed = None
@@ -117,8 +130,8 @@ def week():
         week=planning.week_text(monday),
         previous=planning.week_text(monday - timedelta(days=7)),
         following=planning.week_text(monday + timedelta(days=7)),
-        grid=planning.week_grid(slots),
-        count=len(slots),
+        grid=planning.week_grid(cards),
+        count=len(cards),
         periods=planning.PERIODS,
         weekdays=planning.WEEKDAYS_FR,
         holiday_name=planning.holiday_name,
@@ -126,8 +139,7 @@ def week():
         feed=feed,
         can_write=can(g.user, "slot:write"),
         read_all=can(g.user, "slot:read_all"),
-        local_time=local_time,
-        **_choices(),
+        **_filter_choices(),
     )
 
 

@@ -189,3 +189,17 @@ def test_a_trainer_sees_only_their_own_slots_and_cannot_plan(client, app):
     assert "La mienne" in html and "Pas la mienne" not in html
     assert "Nouvelle séance" not in html
     assert client.get("/planning/serie").status_code == 403
+
+
+def test_an_evening_class_at_17_30_is_in_the_evening_row(client, app):
+    """The week view's rows follow clock.half_day, the roster's naming: a class starting at
+    17:30 (Paris) is an evening class there too, not an afternoon one."""
+    org, _, [composante] = order_with()
+    billing = gen_user(org, "billing")
+    # 16:30 UTC on 10 March 2026 is 17:30 in Paris (winter time).
+    evening = gen_slot(composante, starts_at=datetime(2026, 3, 10, 16, 30, tzinfo=UTC), minutes=120)
+    db.session.commit()
+    _login(client, billing)
+    html = client.get("/planning?semaine=2026-W11").get_data(as_text=True)
+    row = re.search(rf'<tr data-period="(\w+)">(?:(?!</tr>).)*data-slot="{evening.id}"', html, re.S)
+    assert row is not None and row.group(1) == "evening"
