@@ -204,8 +204,11 @@ def put_absence_document(files, slot_id, trainee_id):
     slot, trainee = _absence(slot_id, trainee_id)
     upload = files["document"]
     if not hasattr(upload, "read"):
-        raise DomainError("ABSENCE_DOCUMENT_INVALID",
-                          "Joignez le justificatif dans le champ « document ».", status=422)  # fmt: skip
+        raise DomainError(
+            "ABSENCE_DOCUMENT_INVALID",
+            "Joignez le justificatif dans le champ « document ».",
+            status=422,
+        )
     return absences.justify(db.session, slot, trainee, g.user, {}, upload.read())
 
 

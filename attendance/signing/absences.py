@@ -57,8 +57,9 @@ def reason_label(code: str | None) -> str | None:
 
 
 def _invalid_document(message: str, status: int = 415, **details) -> DomainError:
-    return DomainError("ABSENCE_DOCUMENT_INVALID", f"Justificatif refusé : {message}", details,
-                       status=status)  # fmt: skip
+    return DomainError(
+        "ABSENCE_DOCUMENT_INVALID", f"Justificatif refusé : {message}", details, status=status
+    )
 
 
 def _is_pdf(content: bytes) -> bool:
@@ -97,8 +98,10 @@ def document_type(content: bytes | None) -> str:
         return "application/pdf"
     media_type = _image_type(content)
     if media_type is None:
-        raise _invalid_document("le fichier doit être un PDF, une image PNG ou JPEG (contenu "
-                                "vérifié, pas seulement le nom).")  # fmt: skip
+        raise _invalid_document(
+            "le fichier doit être un PDF, une image PNG ou JPEG (contenu "
+            "vérifié, pas seulement le nom)."
+        )
     return media_type
 
 
@@ -132,8 +135,11 @@ def _check_values(changes: dict) -> dict:
 def _state(row: AbsenceJustification | None) -> dict:
     """What the history keeps of a justification (never the document, only its digest)."""
     if row is None:
-        return {"justification": "undecided", "justification_reason": None,
-                "justification_document": None}  # fmt: skip
+        return {
+            "justification": "undecided",
+            "justification_reason": None,
+            "justification_document": None,
+        }
     return {
         "justification": row.justification,
         "justification_reason": row.reason_code,
@@ -171,8 +177,9 @@ def check(
     the values, the document, and that the line is (or is being marked) an absence.
     ``status``: the status the same request sets. Returns the cleaned changes."""
     if not can_justify(user, slot):
-        raise Forbidden("Seul le formateur de la séance ou le personnel habilité peut justifier "
-                        "une absence.")  # fmt: skip
+        raise Forbidden(
+            "Seul le formateur de la séance ou le personnel habilité peut justifier une absence."
+        )
     changes = _check_values(changes)
     if document is not None:
         document_type(document)
@@ -365,10 +372,19 @@ def absences_in_month(
     J = AbsenceJustification
     statement = (
         select(
-            Emargement.id, Slot.id, Trainee.id, Trainee.last_name, Trainee.first_name,
-            Slot.starts_at, Slot.ends_at, Slot.title, J.justification, J.reason_code,
-            Emargement.absence_reason, J.document_type,
-        )  # fmt: skip
+            Emargement.id,
+            Slot.id,
+            Trainee.id,
+            Trainee.last_name,
+            Trainee.first_name,
+            Slot.starts_at,
+            Slot.ends_at,
+            Slot.title,
+            J.justification,
+            J.reason_code,
+            Emargement.absence_reason,
+            J.document_type,
+        )
         .join(Slot, Slot.id == Emargement.slot_id)
         .join(Composante, Composante.id == Slot.composante_id)
         .join(Trainee, Trainee.id == Emargement.trainee_id)
@@ -388,10 +404,33 @@ def absences_in_month(
     elif justification is not None:
         statement = statement.where(J.justification == justification)
     return [
-        Absence(e_id, s_id, t_id, f"{last.upper()} {first}", start, end, title,
-                state or "undecided", reason, note, media)  # fmt: skip
-        for (e_id, s_id, t_id, last, first, start, end, title, state, reason, note, media)
-        in session.execute(statement)
+        Absence(
+            e_id,
+            s_id,
+            t_id,
+            f"{last.upper()} {first}",
+            start,
+            end,
+            title,
+            state or "undecided",
+            reason,
+            note,
+            media,
+        )
+        for (
+            e_id,
+            s_id,
+            t_id,
+            last,
+            first,
+            start,
+            end,
+            title,
+            state,
+            reason,
+            note,
+            media,
+        ) in session.execute(statement)
     ]
 
 
@@ -401,7 +440,8 @@ def document_of(session: Session, user: User, emargement: Emargement) -> tuple[b
         raise Forbidden()
     row = _row(session, emargement.id)
     if row is None or row.document is None:
-        raise DomainError("NO_ABSENCE_DOCUMENT", "Aucun justificatif pour cette absence.",
-                          status=404)  # fmt: skip
+        raise DomainError(
+            "NO_ABSENCE_DOCUMENT", "Aucun justificatif pour cette absence.", status=404
+        )
     extension = DOCUMENT_EXTENSIONS.get(row.document_type, "bin")
     return row.document, row.document_type, f"justificatif_{emargement.id}.{extension}"
