@@ -44,6 +44,12 @@ JUSTIFICATION_LABELS = {
     "unjustified": "Non justifiée",
     "undecided": "À statuer",
 }
+# The billing list's filters, in the plural.
+FILTER_LABELS = {
+    "justified": "Justifiées",
+    "unjustified": "Non justifiées",
+    "undecided": "À statuer",
+}
 FIELDS = ("justification", "justification_reason")
 
 MAX_DOCUMENT_BYTES = 5 * 1024 * 1024

@@ -97,4 +97,5 @@ def month_absences(purchase_order_id: int, month: str):
         absences=rows,
         chosen=chosen,
         labels=absences.JUSTIFICATION_LABELS,
+        filters=absences.FILTER_LABELS,
     )
