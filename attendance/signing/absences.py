@@ -360,10 +360,6 @@ class Absence:
     def reason(self) -> str | None:
         return reason_label(self.reason_code)
 
-    @property
-    def minutes(self) -> int:
-        return int((self.ends_at - self.starts_at).total_seconds() // 60)
-
 
 def absences_in_month(
     session: Session,

@@ -7,6 +7,7 @@ import io
 from sqlalchemy import func, select
 
 from attendance.clock import local_day
+from attendance.evidence import verify_chain
 from attendance.extensions import db
 from attendance.models import (
     AbsenceJustification,
@@ -91,6 +92,7 @@ def test_trainer_marks_absent_and_justifies_in_one_request_with_history(
         "justification": "justified",
         "justification_reason": "maladie",
     }
+    assert verify_chain(db.session, room.org).ok
 
 
 def test_a_justified_absence_without_reason_is_refused_and_nothing_is_marked(
