@@ -54,6 +54,8 @@ def test_trainer_justifies_an_absence_and_billing_staff_find_it(
 
     form = page.locator(f"#absences form[data-trainee='{absent.id}']")
     assert "À statuer" in form.locator("legend").inner_text()
+    width = page.evaluate("() => document.documentElement.scrollWidth")
+    assert width <= PHONE["viewport"]["width"], "the justification form is wider than a phone"
     form.locator("select[name=justification]").select_option("justified")
     form.locator("select[name=justification_reason]").select_option(label="Maladie")
     form.locator("input[name=document]").set_input_files(str(certificate))
