@@ -26,6 +26,9 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "import": frozenset({"admin", "billing"}),
     # R14: trainers enter evaluation results and skills (only for composantes they teach).
     "competence:write": frozenset({"admin", "billing", "trainer"}),
+    # Absences: the slot's trainer justifies its own; these staff justify any, auditors read.
+    "absence:justify": frozenset({"admin", "billing"}),
+    "absence:read": frozenset({"admin", "billing", "auditor"}),
     "user:manage": frozenset({"admin"}),
     "organisation:write": frozenset({"admin"}),
 }

@@ -8,7 +8,7 @@ by the database.
 """
 
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 
 from sqlalchemy import func, select
@@ -24,6 +24,7 @@ from attendance.models import (
     Slot,
     Trainee,
 )
+from attendance.signing.absences import Absence, absences_in_month
 from attendance.tenancy import get_owned
 from reports.certificates import (
     CertificateData,
@@ -46,6 +47,11 @@ class AssiduiteData:
     scheduled_minutes: int
     half_days_present: int
     half_days_absent: int
+    absences: list[Absence] = field(default_factory=list)
+
+    def absences_counted(self, justification: str) -> int:
+        """Half-days of absence justified, unjustified or not decided yet."""
+        return sum(1 for a in self.absences if a.justification == justification)
 
     @property
     def rate_percent(self) -> str | None:
@@ -94,6 +100,11 @@ def attestations_for_order(
     for trainee, composante, entry, exit_date in session.execute(statement):
         pathways[trainee].append((composante, entry, exit_date))
     counts = _half_day_counts(session, org, composantes, win, trainee_id)
+    absences = defaultdict(list)
+    for absence in absences_in_month(
+        session, org.id, purchase_order_id, period.first_month, trainee_id=trainee_id
+    ):
+        absences[absence.trainee_id].append(absence)
 
     attestations = []
     for cert in certificates:
@@ -109,6 +120,7 @@ def attestations_for_order(
                 scheduled_minutes=scheduled,
                 half_days_present=counts.get((cert.trainee_id, "present"), 0),
                 half_days_absent=counts.get((cert.trainee_id, "absent"), 0),
+                absences=absences[cert.trainee_id],
             )
         )
     return attestations

@@ -1,18 +1,21 @@
 """The trainer's side of a slot: rotating QR code, live roster, marks, validation,
 corrections and personal links for distance and autoformation slots."""
 
-from flask import g, url_for
+import io
+
+from flask import g, send_file, url_for
 from flask_smorest import Blueprint
 from marshmallow import fields, validate
 
 from attendance.accounts import can
 from attendance.api.common import one_of, permission_required
 from attendance.api.french import FrenchSchema
-from attendance.errors import NotFound
+from attendance.errors import DomainError, NotFound
 from attendance.extensions import db
-from attendance.models import Slot, Trainee
+from attendance.models import JUSTIFICATIONS, Slot, Trainee
+from attendance.signing import absences
 from attendance.signing import roster as roster_ops
-from attendance.signing.common import can_run_slot, expected_trainees
+from attendance.signing.common import can_run_slot, expected_trainees, find_emargement
 from attendance.signing.qr import qr_svg
 from attendance.signing.signins import issue_slot_link, qr_rotation_seconds, shown_slot_code
 from attendance.tenancy import get_owned
@@ -48,6 +51,18 @@ class RosterEmargementSchema(FrenchSchema):
     device_id = fields.String(allow_none=True)
 
 
+class JustificationSchema(FrenchSchema):
+    justification = fields.String(
+        metadata={"description": "justified, unjustified ou undecided (à statuer)"}
+    )
+    reason = fields.String(attribute="reason_code", allow_none=True)
+    reason_label = fields.Function(lambda j: absences.reason_label(j.reason_code))
+    has_document = fields.Function(lambda j: j.document_sha256 is not None)
+    document_type = fields.String(allow_none=True)
+    document_sha256 = fields.String(allow_none=True)
+    updated_at = fields.AwareDateTime()
+
+
 class RosterLineSchema(FrenchSchema):
     trainee_id = fields.Function(lambda line: line.trainee.id)
     trainee_name = fields.Function(lambda line: line.trainee.display_name)
@@ -58,6 +73,11 @@ class RosterLineSchema(FrenchSchema):
     )
     emargement = fields.Nested(RosterEmargementSchema, allow_none=True)
     signals = fields.List(fields.String())
+    justification = fields.Nested(
+        JustificationSchema,
+        allow_none=True,
+        metadata={"description": "Justification de l'absence (aucune : à statuer)"},
+    )
 
 
 class RosterSchema(FrenchSchema):
@@ -72,6 +92,22 @@ class MarkSchema(FrenchSchema):
     early_leave_minutes = fields.Integer(validate=validate.Range(min=0, max=24 * 60))
     confirmed = fields.Boolean()
     absence_reason = fields.String(allow_none=True, validate=validate.Length(max=500))
+
+
+class LineChangeSchema(MarkSchema):
+    """A roster line's change; the justification fields stay open after the slot's
+    validation, until the month's (R11)."""
+
+    justification = fields.String(validate=one_of(JUSTIFICATIONS))
+    justification_reason = fields.String(
+        allow_none=True,
+        validate=one_of(tuple(absences.REASONS)),
+        metadata={"description": "Motif : " + ", ".join(absences.REASONS)},
+    )
+
+
+class DocumentUploadSchema(FrenchSchema):
+    document = fields.Raw(required=True, metadata={"type": "string", "format": "binary"})
 
 
 class CorrectionSchema(MarkSchema):
@@ -135,15 +171,69 @@ def get_roster(slot_id):
 
 
 @blp.patch("/<int:slot_id>/roster/<int:trainee_id>")
-@blp.arguments(MarkSchema)
+@blp.arguments(LineChangeSchema)
 @blp.response(200, RosterSchema)
 @permission_required("slot:read")
 def patch_roster_line(data, slot_id, trainee_id):
-    """Before validation: absent, late or left early (minutes), autoformation confirmed."""
-    slot = _slot(slot_id, run=True)
+    """Before validation: absent, late or left early (minutes), autoformation confirmed.
+    Until the month is validated: the absence's justification and its reason (the trainer,
+    or staff allowed to justify absences)."""
+    slot = _slot(slot_id, run=bool(set(data) - set(absences.FIELDS)))
     trainee = get_owned(db.session, Trainee, trainee_id, g.org, "stagiaire")
-    roster_ops.mark(db.session, slot, trainee, g.user, data)
+    roster_ops.update_line(db.session, slot, trainee, g.user, data)
     return _roster(db.session.get(Slot, slot_id))
+
+
+def _absence(slot_id: int, trainee_id: int):
+    slot = _slot(slot_id)
+    trainee = get_owned(db.session, Trainee, trainee_id, g.org, "stagiaire")
+    return slot, trainee
+
+
+DOCUMENT_URL = "/<int:slot_id>/roster/<int:trainee_id>/absence-document"
+
+
+@blp.put(DOCUMENT_URL)
+@blp.arguments(DocumentUploadSchema, location="files")
+@blp.response(200, JustificationSchema)
+@blp.alt_response(415, description="Ni PDF, ni PNG, ni JPEG (ABSENCE_DOCUMENT_INVALID)")
+@permission_required("slot:read")
+def put_absence_document(files, slot_id, trainee_id):
+    """Joint (ou remplace) le justificatif d'une absence : PDF, PNG ou JPEG de 5 Mo au plus,
+    vérifié sur son contenu (champ multipart « document »)."""
+    slot, trainee = _absence(slot_id, trainee_id)
+    upload = files["document"]
+    if not hasattr(upload, "read"):
+        raise DomainError(
+            "ABSENCE_DOCUMENT_INVALID",
+            "Joignez le justificatif dans le champ « document ».",
+            status=422,
+        )
+    return absences.justify(db.session, slot, trainee, g.user, {}, upload.read())
+
+
+@blp.get(DOCUMENT_URL)
+@blp.doc(responses={"200": {"description": "Le justificatif (PDF, PNG ou JPEG)"}})
+@permission_required("slot:read")
+def get_absence_document(slot_id, trainee_id):
+    """Télécharge le justificatif d'une absence."""
+    slot, trainee = _absence(slot_id, trainee_id)
+    emargement = find_emargement(db.session, slot.id, trainee.id)
+    if emargement is None:
+        raise NotFound("absence")
+    content, media_type, name = absences.document_of(db.session, g.user, emargement)
+    return send_file(
+        io.BytesIO(content), mimetype=media_type, as_attachment=True, download_name=name
+    )
+
+
+@blp.delete(DOCUMENT_URL)
+@blp.response(200, JustificationSchema)
+@permission_required("slot:read")
+def delete_absence_document(slot_id, trainee_id):
+    """Retire un justificatif envoyé par erreur (l'historique garde son empreinte)."""
+    slot, trainee = _absence(slot_id, trainee_id)
+    return absences.remove_document(db.session, slot, trainee, g.user)
 
 
 @blp.post("/<int:slot_id>/validation")

@@ -1,5 +1,6 @@
 """All tables, imported here so Alembic and the app see the whole schema."""
 
+from attendance.models.absence import JUSTIFICATIONS, AbsenceJustification
 from attendance.models.competence import CompetenceAssessment
 from attendance.models.declaration import DeclarationPush, MonthDeclaration
 from attendance.models.dispositif import Dispositif
@@ -50,6 +51,7 @@ __all__ = [
     "DEFAULT_PAYMENT_TERMS_FR",
     "INVOICE_KINDS",
     "JOB_STATES",
+    "JUSTIFICATIONS",
     "MONTH_STATES",
     "PATHWAY_STATUSES",
     "REMINDER_KINDS",
@@ -57,6 +59,7 @@ __all__ = [
     "SIGN_IN_METHODS",
     "SLOT_KINDS",
     "UNSIGNED_METHODS",
+    "AbsenceJustification",
     "ApiToken",
     "CompetenceAssessment",
     "Composante",

@@ -27,6 +27,7 @@ from sqlalchemy.orm import Session
 
 from attendance import evidence
 from attendance.models import (
+    AbsenceJustification,
     Composante,
     Correction,
     Device,
@@ -180,6 +181,16 @@ def _scrub_declarations(session: Session, org: Organisation, trainee: Trainee) -
     return scrubbed
 
 
+def _without_reasons(state: dict) -> dict:
+    """A revision's before/after without the absence's free-text and listed reasons."""
+    if not state:
+        return {}
+    cleared = {"absence_reason": None}
+    if "justification_reason" in state:
+        cleared |= {"justification_reason": None, "justification_document": None}
+    return {**state, **cleared}
+
+
 def anonymise_trainee(
     session: Session, org: Organisation, candidate: Candidate
 ) -> dict[str, int] | None:
@@ -211,8 +222,18 @@ def anonymise_trainee(
             .join(Emargement, Emargement.id == EmargementRevision.emargement_id)
             .where(Emargement.trainee_id == trainee.id)
         ):
-            revision.before = {**revision.before, "absence_reason": None} if revision.before else {}
-            revision.after = {**revision.after, "absence_reason": None} if revision.after else {}
+            revision.before = _without_reasons(revision.before)
+            revision.after = _without_reasons(revision.after)
+        # An absence's document and reason may be health data (a sick note): they go too;
+        # whether the absence was justified stays, like the hours.
+        for justification in session.scalars(
+            select(AbsenceJustification)
+            .join(Emargement, Emargement.id == AbsenceJustification.emargement_id)
+            .where(Emargement.trainee_id == trainee.id)
+        ):
+            removed["absence_documents"] += justification.document_sha256 is not None
+            justification.document = justification.document_type = None
+            justification.document_sha256 = justification.reason_code = None
         corrections: dict[str, str] = {}
         for correction in session.scalars(
             select(Correction).where(

@@ -11,6 +11,7 @@ from attendance import evidence
 from attendance.errors import Conflict, DomainError, Forbidden
 from attendance.models import (
     UNSIGNED_METHODS,
+    AbsenceJustification,
     Device,
     Emargement,
     EmargementRevision,
@@ -19,6 +20,7 @@ from attendance.models import (
     User,
 )
 from attendance.models.types import utcnow
+from attendance.signing import absences
 from attendance.signing.common import (
     can_run_slot,
     expected_trainees,
@@ -68,7 +70,7 @@ def change_lines(before: dict, after: dict) -> list[str]:
         lines.append("Présence confirmée" if after.get("confirmed") else "Confirmation retirée")
     if before.get("absence_reason") != after.get("absence_reason") and after.get("absence_reason"):
         lines.append(f"Motif d'absence : {after['absence_reason']}")
-    return lines
+    return lines + absences.change_lines(before, after)
 
 
 @dataclass
@@ -76,6 +78,7 @@ class RosterLine:
     trainee: Trainee
     emargement: Emargement | None
     signals: list[str] = field(default_factory=list)
+    justification: AbsenceJustification | None = None
 
     @property
     def state(self) -> str:
@@ -154,6 +157,12 @@ def roster(session: Session, slot: Slot) -> list[RosterLine]:
         lines.append(RosterLine(trainee, e, signals.get(e.id, []) if e else []))
     for e in by_trainee.values():  # signed but no longer expected (pathway changed)
         lines.append(RosterLine(e.trainee, e, [*signals.get(e.id, []), "not_enrolled"]))
+    justified = absences.for_emargements(
+        session, [e.id for e in emargements if e.status == "absent"]
+    )
+    for line in lines:
+        if line.emargement is not None:
+            line.justification = justified.get(line.emargement.id)
     return lines
 
 
@@ -291,6 +300,28 @@ def mark(session: Session, slot: Slot, trainee: Trainee, user: User, changes: di
     if not changes:
         raise DomainError("NOTHING_TO_CHANGE", "Aucune modification demandée.", status=422)
     return _apply(session, slot, trainee, user, changes, changes.get("absence_reason"), False)
+
+
+def update_line(
+    session: Session,
+    slot: Slot,
+    trainee: Trainee,
+    user: User,
+    changes: dict,
+    document: bytes | None = None,
+) -> None:
+    """One roster line's change: marks (``mark``, before validation) and the absence's
+    justification (``absences.justify``, until the month is validated). The justification
+    is checked first, so a refused request changes nothing."""
+    justification = {k: changes[k] for k in absences.FIELDS if k in changes}
+    marks = {k: v for k, v in changes.items() if k not in absences.FIELDS and v is not None}
+    justifying = bool(justification) or document is not None
+    if justifying:
+        absences.check(session, slot, trainee, user, justification, marks.get("status"), document)
+    if marks or not justifying:
+        mark(session, slot, trainee, user, marks)
+    if justifying:
+        absences.justify(session, slot, trainee, user, justification, document)
 
 
 def correct(

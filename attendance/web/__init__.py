@@ -2,6 +2,7 @@
 
 from attendance import clock
 from attendance.web import (
+    absences,
     billing,
     documents,
     hours,
@@ -37,3 +38,4 @@ def register_pages(app) -> None:
     app.register_blueprint(trainees.bp)
     app.register_blueprint(planning.bp)
     app.register_blueprint(phones.bp)
+    app.register_blueprint(absences.bp)

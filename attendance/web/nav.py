@@ -32,7 +32,7 @@ ENTRIES: tuple[Entry, ...] = (
         "Facturation",
         "billing_pages.index",
         "contract:read",
-        ("billing_pages", "month_pages", "documents_pages", "job_pages"),
+        ("billing_pages", "month_pages", "documents_pages", "job_pages", "absence_pages"),
     ),
     Entry("Paramètres", "settings_pages.organisation", "user:manage", ("settings_pages",)),
     Entry("Comptes", "settings_pages.accounts", "user:manage"),

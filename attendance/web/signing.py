@@ -30,7 +30,7 @@ from attendance.models import Emargement, Organisation, Slot, Trainee
 from attendance.models.types import utcnow
 from attendance.notify.reminders import reminders_for_slot
 from attendance.security.ratelimit import TooManyRequests, rate_limited
-from attendance.signing import devices, kiosk, roster, window
+from attendance.signing import absences, devices, kiosk, roster, window
 from attendance.signing.common import (
     can_run_slot,
     expected_trainees,
@@ -304,6 +304,9 @@ def roster_page(slot_id):
         revisions=roster.revisions(db.session, slot),
         change_lines=roster.change_lines,
         half_day=half_day(slot),
+        can_justify=absences.can_justify(g.user, slot),
+        reasons=absences.REASONS,
+        justification_labels=absences.JUSTIFICATION_LABELS,
     )
 
 

@@ -23,7 +23,7 @@ from tests.factories.contract import (
     validated_slot,
 )
 from tests.factories.hours import gen_correction
-from tests.factories.images import signature_data_url, signature_png, tiny_png
+from tests.factories.images import signature_data_url, signature_png, tiny_pdf, tiny_png
 from tests.factories.months import (
     APRIL,
     MARCH,
@@ -85,6 +85,7 @@ __all__ = [
     "signature_data_url",
     "signature_png",
     "synchronise_month",
+    "tiny_pdf",
     "tiny_png",
     "token_for",
     "validate_month",

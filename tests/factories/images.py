@@ -37,3 +37,14 @@ def signature_png(width: int = 300, height: int = 120) -> bytes:
 
 def signature_data_url(png: bytes | None = None) -> str:
     return "data:image/png;base64," + base64.b64encode(png or signature_png()).decode()
+
+
+def tiny_pdf() -> bytes:
+    """A real one-page PDF (blank A4), as a scanned certificate would be sent."""
+    from pypdf import PdfWriter
+
+    writer = PdfWriter()
+    writer.add_blank_page(width=595, height=842)
+    buffer = io.BytesIO()
+    writer.write(buffer)
+    return buffer.getvalue()

@@ -7,6 +7,7 @@ from attendance.evidence import verify_chain
 from attendance.extensions import db
 from attendance.hours.aggregate import hours_to_date, trainee_month_hours
 from attendance.models import (
+    AbsenceJustification,
     Composante,
     Device,
     Emargement,
@@ -18,7 +19,7 @@ from attendance.models import (
     MonthDeclaration,
     Trainee,
 )
-from tests.factories import MARCH_2018, gen_correction, make_archive
+from tests.factories import MARCH_2018, gen_correction, make_archive, tiny_pdf
 
 
 def _figures(archive):
@@ -178,3 +179,49 @@ def test_retention_keeps_the_log_whole_against_anchors_taken_before(app, runner,
     result = runner.invoke(args=["audit", "verify", "--anchors", str(anchors)])
     assert result.exit_code == 0, result.output
     assert "chaînes intègres" in result.output
+
+
+def test_retention_removes_absence_documents_and_reasons_and_keeps_the_justification(app, runner):
+    archive = make_archive()
+    absent = db.session.scalars(
+        select(Emargement).where(Emargement.status == "absent").order_by(Emargement.id)
+    ).first()
+    db.session.add(
+        AbsenceJustification(
+            organisation_id=archive.org.id,
+            emargement_id=absent.id,
+            justification="justified",
+            reason_code="maladie",
+            document=tiny_pdf(),
+            document_type="application/pdf",
+            document_sha256="0" * 64,
+        )
+    )
+    db.session.add(
+        EmargementRevision(
+            organisation_id=archive.org.id,
+            emargement_id=absent.id,
+            before={"justification": "undecided", "justification_reason": None},
+            after={"justification": "justified", "justification_reason": "maladie",
+                   "justification_document": "0" * 64},
+        )
+    )  # fmt: skip
+    db.session.commit()
+
+    result = runner.invoke(args=["retention"])
+
+    assert result.exit_code == 0, result.output
+    db.session.expire_all()
+    row = db.session.scalars(select(AbsenceJustification)).one()
+    assert (row.justification, row.reason_code, row.document, row.document_sha256) == (
+        "justified",
+        None,
+        None,
+        None,
+    )
+    revision = db.session.scalars(
+        select(EmargementRevision).where(EmargementRevision.emargement_id == absent.id)
+    ).all()[-1]
+    assert revision.after["justification"] == "justified"
+    assert revision.after["justification_reason"] is None
+    assert verify_chain(db.session, archive.org).ok

@@ -43,3 +43,26 @@ def test_assiduite_of_another_organisations_trainee_is_not_found(session):
     org, order, _, _, dupont, _, _ = march_group()
     with pytest.raises(NotFound):
         assiduite_pdf(session, gen_org(), order.id, dupont.id, MARCH)
+
+
+def test_attestation_tells_justified_from_unjustified_absences_with_their_reason(session):
+    from attendance.models import User
+    from attendance.signing import absences
+
+    org, order, _, trainer, _, martin, (_, remote, _) = march_group()
+    trainer = session.get(User, trainer.id)
+    absences.justify(
+        session,
+        remote,
+        martin,
+        trainer,
+        {"justification": "justified", "justification_reason": "obligation_familiale"},
+    )
+    (mine,) = attestations_for_order(session, org, order.id, MARCH, martin.id)
+    assert [(a.justification, a.reason) for a in mine.absences] == [
+        ("justified", "Obligation familiale")
+    ]
+    text = pdf_text(assiduite_pdf(session, org, order.id, martin.id, MARCH))
+    assert "dont absences justifiées 1" in text
+    assert "dont absences non justifiées 0" in text
+    assert "03/03/2026 13:30–17:00 Justifiée Obligation familiale" in text
