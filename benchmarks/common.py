@@ -9,6 +9,7 @@ anything else running meanwhile, which a measurement must not silently absorb.
 
 import http.client
 import os
+import socket
 import statistics
 import subprocess
 import sys
@@ -23,7 +24,15 @@ def start_gunicorn(
     target: str, port: int, workers: int, threads: int, env: dict, deadline_s: float = 60
 ) -> subprocess.Popen:
     """``target`` (``module:factory()``) under gunicorn with gthread workers, returned once
-    ``/healthz`` answers 200."""
+    ``/healthz`` answers 200. A port already taken (another benchmark running) is refused
+    at once: its server would answer ``/healthz`` and be measured instead."""
+    with socket.socket() as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind(("127.0.0.1", port))
+        except OSError:
+            message = f"port {port} is in use (another server?): pick another --port"
+            raise SystemExit(message) from None
     process = subprocess.Popen(
         [
             sys.executable,

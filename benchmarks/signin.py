@@ -4,8 +4,7 @@ same sign-ins served by a bare WSGI app on the bare database driver.
 For each database (SQLite file in WAL mode, PostgreSQL): a fresh database is migrated and
 seeded (one organisation; rooms of 25 trainees, each room with ``--slots-per-room`` slots
 running now; one bound phone per trainee and the page ticket each phone got when it opened
-each slot's QR code). Then, under the same
-gunicorn settings, first the floor and then the app:
+each slot's QR code). Then, under the same gunicorn settings, first the floor, then the app:
 
 - a closed loop: ``--clients`` concurrent clients (keep-alive HTTP/1.1, one thread each)
   post ``POST /api/signins`` with a drawn PNG signature, each a distinct (slot, trainee),
@@ -14,18 +13,24 @@ gunicorn settings, first the floor and then the app:
   each): a request starts at its scheduled time whatever the others do, each on a new
   connection, and its latency counts from that time, so queueing counts.
 
-Every answer must be 201; the records and the evidence chain are verified (``verify_chain``)
-after the floor and again after the app.
+An answer other than 201 (or no answer) is an error. The records and the evidence chain are
+verified (``verify_chain``) after the floor and again after the app: a chain that does not
+verify stops the run.
 
-The floor (``floor_app``) is a plain WSGI function, no Flask, no SQLAlchemy: it checks the
-device cookie and the ticket (PyJWT, the app's keys), base64-decodes the signature, and
-makes the app's round trips with the driver (psycopg2, sqlite3) and the app's statements,
-in one transaction: read the quotas, read the slot + phone + enrolment, count the attempt
-(upsert), lock the chain + insert the record + re-check the slot and its month (one
-statement), write the evidence entry + move the head, commit; with the project's own
-hashes (``evidence.record_digest``, ``evidence.entry_hash``). On SQLite it takes the same
-writer gate as the app (a lock file next to the database) and runs the statements SQLite
-can run (no INSERT in a WITH): the reads outside, the writes in one BEGIN IMMEDIATE.
+The floor (``floor_app``) is a plain WSGI function, no Flask, no SQLAlchemy, no marshmallow.
+It does what the app must do for a sign-in that succeeds: checks the device cookie and the
+ticket (PyJWT, the app's keys read from the database), base64-decodes the signature (PNG
+magic only, not the app's structure check), applies the app's refusals (quotas, slot,
+phone, window, enrolment, already signed, validated slot or month), and hashes with the
+project's own functions (``evidence.record_digest``, ``evidence.entry_hash``). On
+PostgreSQL it makes the app's statements in seven round trips, one transaction: BEGIN, read
+the quotas, read the slot + phone + enrolment, count the attempt (upsert), lock the chain +
+insert the record + re-check the slot and its month, write the evidence entry + move the
+head, COMMIT. It takes no failure hit (the app holds one and gives it back in the same
+transaction), and counts the attempt in the sign-in's transaction. On SQLite it takes the
+app's writer gate (the lock file next to the database) and runs the statements SQLite can
+run: the reads outside, the writes in one BEGIN IMMEDIATE. A slot's first sign-in opens its
+chain, as ``evidence.lock_chain`` does.
 
 CPU per sign-in is read from /proc, split between the app (gunicorn and its workers), the
 database server (PostgreSQL's processes serving the benchmark), the clients (this process)
@@ -38,8 +43,8 @@ before the result).
 
 The last line is ``RESULT signin_per_s=… floor_per_s=… vs_floor=… open200_p95_ms=…
 open200_p99_ms=… errors=…`` (``void=1`` appended for a void run) for the worse of the
-databases run (lowest vs_floor); ``errors`` counts the app's failed sign-ins of every phase
-and database.
+databases run (lowest vs_floor, closed loop); ``errors`` counts the app's failed sign-ins
+in every phase and database.
 """
 
 import argparse
