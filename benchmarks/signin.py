@@ -99,8 +99,8 @@ def signature_data_url() -> str:
 
 def seed(url: str, signins: int, slots_per_room: int = 1) -> list[tuple[int, str, str]]:
     """Migrate and fill a fresh database; returns (slot_id, ticket, device credential) of
-    ``signins`` distinct (slot, trainee), room by room and slot by slot (a room's trainees
-    sign each of its slots)."""
+    ``signins`` distinct (slot, trainee): a room's trainees sign each of its
+    ``slots_per_room`` slots (fewer phones to bind for as many sign-ins)."""
     from flask_migrate import upgrade
 
     from attendance import create_app
@@ -110,7 +110,7 @@ def seed(url: str, signins: int, slots_per_room: int = 1) -> list[tuple[int, str
     from attendance.contract.slots import create_slot
     from attendance.contract.trainees import create_trainee
     from attendance.extensions import db
-    from attendance.models import Organisation
+    from attendance.models import Organisation, Slot, Trainee
     from attendance.signing import devices
     from attendance.signing.signins import issue_slot_qr, open_slot_code
 
@@ -202,23 +202,29 @@ def seed(url: str, signins: int, slots_per_room: int = 1) -> list[tuple[int, str
                 trainees.append(trainee)
             rooms_made.append((slots, trainees))
         session.commit()
-        credentials = {}
-        for _, trainees in rooms_made:
-            for trainee in trainees:
+        rooms_made = [
+            ([s.id for s in slots], [t.id for t in trainees]) for slots, trainees in rooms_made
+        ]
+        credentials = {}  # trainee id -> the bound phone's cookie
+        for _, trainee_ids in rooms_made:
+            for trainee_id in trainee_ids:
+                trainee = session.get(Trainee, trainee_id)
                 _, invitation = devices.create_invitation(session, org, trainee, None)
                 session.commit()
-                credentials[trainee.id] = devices.bind_device(session, invitation, "bench-phone")[1]
+                credentials[trainee_id] = devices.bind_device(session, invitation, "bench-phone")[1]
         session.commit()
+        # Slot by slot across the rooms (each room's first slot, then each one's second…): the
+        # sign-ins in flight at once are different phones, so they never wait on the same
+        # phone's quota counter, while a room's 25 phones sign one slot together.
         prepared = []
-        for slots, trainees in rooms_made:
-            for slot in slots:
-                qr = issue_slot_qr(session, slot)[0]
-                for trainee in trainees:
-                    if len(prepared) == signins:
-                        break
-                    credential = credentials[trainee.id]
-                    _, _, ticket = open_slot_code(session, qr, credential, slot.id)
-                    prepared.append((slot.id, ticket, credential))
+        for s in range(slots_per_room):
+            for slot_ids, trainee_ids in rooms_made:
+                slot_id = slot_ids[s]
+                qr = issue_slot_qr(session, session.get(Slot, slot_id))[0]
+                for trainee_id in trainee_ids[: signins - len(prepared)]:
+                    credential = credentials[trainee_id]
+                    _, _, ticket = open_slot_code(session, qr, credential, slot_id)
+                    prepared.append((slot_id, ticket, credential))
                 session.commit()
         db.engine.dispose()
     return prepared
@@ -1195,7 +1201,7 @@ def main() -> None:
     parser.add_argument(
         "--slots-per-room",
         type=int,
-        default=10,
+        default=20,
         help="slots each room's 25 trainees sign (fewer phones to seed)",
     )
     parser.add_argument("--workers", type=int, default=4)
