@@ -100,12 +100,15 @@ def _command_line(pid: int) -> str:
 
 
 def _serves_another_database(pid: int, database: str | None) -> bool:
-    """A PostgreSQL backend of a client connection (``postgres: user db host(port) …``) to
-    another database than ``database``: someone else's work, not this benchmark's. The
-    postmaster and the background processes (WAL writer, checkpointer…) count as ours."""
+    """A PostgreSQL process doing someone else's work: every one when the benchmark has no
+    PostgreSQL database (``database`` None), else a backend of a client connection
+    (``postgres: user db host(port) …``) to another database. The postmaster and the
+    background processes (WAL writer, checkpointer…) count as the benchmark's."""
+    if database is None:
+        return True
     command = _command_line(pid)
     client = "(" in command or "[local]" in command
-    return client and (database is None or f" {database} " not in command)
+    return client and f" {database} " not in command
 
 
 def machine_cpu() -> float:
@@ -119,9 +122,9 @@ def machine_cpu() -> float:
 
 def cpu_snapshot(server: subprocess.Popen, database: str | None = None) -> dict[str, float]:
     """CPU seconds used so far by the app (gunicorn and its workers), the database server's
-    processes (PostgreSQL's, those serving ``database`` and the shared background ones;
-    SQLite works inside the app), this process (the clients) and everything else (the
-    machine's busy time minus those)."""
+    processes (PostgreSQL's serving ``database`` and its background ones; none without
+    ``database``: SQLite works inside the app), this process (the clients) and everything
+    else (the machine's busy time minus those)."""
     processes = _processes()
     app = sum(cpu for pid, parent, _, cpu in processes if server.pid in (pid, parent))
     postgres = [(pid, cpu) for pid, _, name, cpu in processes if name.startswith("postgres")]
