@@ -548,10 +548,15 @@ def floor_app():
         gate_lock, gate_fd = threading.Lock(), os.open(path + ".write-lock", os.O_RDWR | os.O_CREAT)
 
         def connect():
-            connection = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
-            for pragma in ("journal_mode=WAL", "busy_timeout=10000", "foreign_keys=ON"):
-                connection.execute(f"PRAGMA {pragma}")
-            connection.execute("PRAGMA synchronous=NORMAL")
+            connection = sqlite3.connect(path, isolation_level=None)  # BEGIN is ours
+            pragmas = (
+                "journal_mode=WAL",
+                "busy_timeout=10000",
+                "foreign_keys=ON",
+                "synchronous=NORMAL",
+            )
+            for pragma in pragmas:
+                connection.execute(f"PRAGMA {pragma}")  # as the app sets them
             return connection
     else:
         import psycopg2
@@ -596,6 +601,8 @@ def floor_app():
             raise Refused(400, "TOKEN_OTHER_SLOT")
         if ticket.get("device") != device.get("sub"):
             raise Refused(403, "TOKEN_REPLAYED")
+        if not isinstance(signature, str):
+            raise Refused(422, "SIGNATURE_NOT_PNG")
         header, _, encoded = signature.partition(",")
         if header != "data:image/png;base64" or len(encoded) > 100_000 * 4 // 3 + 4:
             raise Refused(422, "SIGNATURE_NOT_PNG")
