@@ -1127,17 +1127,18 @@ def serve(kind: str, who: str, url: str, port: int, args, jobs: list, phases: Ph
     return result
 
 
-def needed(args) -> int:
+def needed(args, open_loops: bool = True) -> int:
     """Sign-ins one server uses: warm-up, closed loop, open loops."""
-    return args.clients + args.signins + sum(int(rate * args.seconds) for rate in args.rates)
+    opened = sum(int(rate * args.seconds) for rate in args.rates) if open_loops else 0
+    return args.clients + args.signins + opened
 
 
 def bench(kind: str, args) -> dict:
     url, drop = database(kind)
     try:
         began = time.perf_counter()
-        per_server = needed(args)
-        prepared = seed(url, 2 * per_server, args.slots_per_room)
+        for_floor, for_app = needed(args, not args.no_floor_open), needed(args)
+        prepared = seed(url, for_floor + for_app, args.slots_per_room)
         print(
             f"[{kind}] seeded {len(prepared)} (slot, bound phone) pairs, "
             f"{args.slots_per_room} slots per room of {ROOM_SIZE}, "
@@ -1146,10 +1147,7 @@ def bench(kind: str, args) -> dict:
         )
         phases = Phases(kind, url)
         port = args.port + (0 if kind == "sqlite" else 2)
-        floor_jobs = prepared[:per_server]
-        app_jobs = prepared[per_server:]
-        if args.no_floor_open:
-            floor_jobs = floor_jobs[: args.clients + args.signins]
+        floor_jobs, app_jobs = prepared[:for_floor], prepared[for_floor:]
         floor = serve(kind, "floor", url, port + 1, args, floor_jobs, phases)
         problem = verify(url, floor["ok"])
         print(
@@ -1158,7 +1156,8 @@ def bench(kind: str, args) -> dict:
             flush=True,
         )
         if floor["errors"] or problem:
-            print(f"[{kind}] WARNING: the floor failed {floor['errors']} sign-ins", flush=True)
+            # A floor that fails sign-ins answers them cheaply: it is no floor.
+            phases.busy.append(f"{kind} floor failed {floor['errors']} sign-ins")
         app = serve(kind, "app", url, port, args, app_jobs, phases)
         problem = verify(url, floor["ok"] + app["ok"])
         print(
@@ -1227,7 +1226,7 @@ def main() -> None:
     if busy:
         print(
             f"VOID: anything else running used more than {OTHER_CPU_LIMIT_MS} ms CPU per "
-            f"request in {len(busy)} phase(s): " + "; ".join(busy)
+            "request, or the floor failed: " + "; ".join(busy)
         )
     top = f"open{worst['top_rate']:g}"
     print(
