@@ -62,6 +62,7 @@ import uuid
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
+from types import SimpleNamespace
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -712,13 +713,13 @@ def floor_app():
 
     def entry(row, new_id, seq, last_hash) -> tuple[dict, str, str]:
         """The evidence payload, the entry's hash and the chain, as ``record_signin``."""
-        record = dict(row, id=new_id)
+        record = dict(row, id=new_id)  # what ``evidence.emargement_state`` reads
         payload = {
             "emargement_id": new_id,
             "slot_id": row["slot_id"],
             "trainee_id": row["trainee_id"],
             "method": "qr",
-            "record_sha256": record_digest(_Record(record)),
+            "record_sha256": record_digest(SimpleNamespace(**record)),
             "ip": row["ip_address"],
             "device_id": row["device_id"],
             "token_jti": row["token_jti"],
@@ -879,15 +880,6 @@ def floor_app():
         return [body]
 
     return application
-
-
-class _Record:
-    """The attributes ``evidence.record_digest`` reads, from a plain dict."""
-
-    __slots__ = ("__dict__",)
-
-    def __init__(self, values: dict):
-        self.__dict__.update(values)
 
 
 def _answer(values: dict, new_id: int) -> dict:
