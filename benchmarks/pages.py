@@ -43,7 +43,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from benchmarks import signin as bench  # noqa: E402  (database, gunicorn and p95 helpers)
+from benchmarks import signin as bench  # noqa: E402  (database helpers, the app's secret)
+from benchmarks.common import cpu_snapshot, p95, start_gunicorn  # noqa: E402
 
 PASSWORD = "benchmark-password"
 EMAIL = "facturation@bench.example"
@@ -338,41 +339,7 @@ def bare_app():
 
 
 def start_server(target: str, port: int, env: dict, args):
-    import subprocess
-
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "gunicorn",
-            "--bind",
-            f"127.0.0.1:{port}",
-            "--workers",
-            str(args.workers),
-            "--threads",
-            str(args.threads),
-            "--worker-class",
-            "gthread",
-            "--keep-alive",
-            "30",
-            "--log-level",
-            "warning",
-            target,
-        ],
-        env={**os.environ, **env, "PYTHONPATH": str(ROOT)},
-        cwd=str(ROOT),
-    )
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            connection = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
-            connection.request("GET", "/healthz")
-            if connection.getresponse().status == 200:
-                return process
-        except OSError:
-            time.sleep(0.2)
-    process.kill()
-    raise SystemExit(f"gunicorn did not start: {target}")
+    return start_gunicorn(target, port, args.workers, args.threads, env)
 
 
 def login_cookie(port: int) -> str:
@@ -460,10 +427,10 @@ def run(kind: str, args) -> list[dict]:
                     (servers[0], app_p95, app_cpu, port, cookie),
                     (servers[1], bare_p95, bare_cpu, port + 1, None),
                 ):
-                    before = bench.cpu_snapshot(server)["app"]
+                    before = cpu_snapshot(server)["app"]
                     latencies = measure(target, path, requests, args.clients, credential)
-                    p95s.append(bench.p95(latencies))
-                    used = bench.cpu_snapshot(server)["app"] - before
+                    p95s.append(p95(latencies))
+                    used = cpu_snapshot(server)["app"] - before
                     cpus.append(used / len(latencies) * 1000)
             page_p95, base = statistics.median(app_p95), statistics.median(bare_p95)
             cpu, cpu_base = statistics.median(app_cpu), statistics.median(bare_cpu)
