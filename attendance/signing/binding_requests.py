@@ -111,6 +111,19 @@ def find_by_secret(session: Session, secret: str | None) -> DeviceBindingRequest
     )
 
 
+def waiting(session: Session, secret: str | None) -> DeviceBindingRequest:
+    """The request this phone's cookie names."""
+    found = find_by_secret(session, secret)
+    if found is None:
+        raise DomainError(
+            "BINDING_REQUEST_UNKNOWN",
+            "Aucune demande d'enregistrement en cours sur ce téléphone : scannez le QR code "
+            "affiché par le formateur.",
+            status=404,
+        )
+    return found
+
+
 def request_binding(
     session: Session,
     ticket: str,
