@@ -261,9 +261,12 @@ def test_api_lists_pending_requests_and_approves_one(app, phone, room, trainer_h
     assert again.status_code == 409
     body = again.get_json()
     assert body["code"] == "BINDING_REQUEST_DECIDED" and "réponse" in body["message"]
-    assert client.get(
-        f"/api/slots/{room.slot.id}/binding-requests", headers=trainer_headers
-    ).get_json() == []
+    assert (
+        client.get(
+            f"/api/slots/{room.slot.id}/binding-requests", headers=trainer_headers
+        ).get_json()
+        == []
+    )
 
 
 def test_api_refuses_another_organisation_s_request(app, phone, room, client):
