@@ -214,10 +214,8 @@ const pages = {
     if (tbody && body.dataset.live === "1") {
       setInterval(async () => {
         if (document.activeElement && tbody.contains(document.activeElement)) return;
-        try {
-          const response = await fetch(body.dataset.rows, { credentials: "same-origin", cache: "no-store" });
-          if (response.ok) tbody.innerHTML = await response.text();
-        } catch (e) { /* a poll cut short by leaving the page (a form posted): not an error */ }
+        const response = await fetch(body.dataset.rows, { credentials: "same-origin", cache: "no-store" });
+        if (response.ok) tbody.innerHTML = await response.text();
       }, 4000);
     }
     const form = document.getElementById("validate-form");

@@ -39,41 +39,48 @@ def test_a_first_time_phone_is_approved_from_the_roster_and_signs(
     )
     phone = browser_context(**SMALL_PHONE)
 
-    projector = _login(laptop, live_server, room.trainer)
-    projector.goto(f"{live_server}/seances/{room.slot.id}/qr")
-    projector.wait_for_selector("#qr[data-url]")
-    code_url = projector.locator("#qr").get_attribute("data-url")
-    roster = laptop.new_page()
-    roster.goto(f"{live_server}/seances/{room.slot.id}")
-    assert roster.locator("#binding-requests").is_hidden()
+    try:
+        projector = _login(laptop, live_server, room.trainer)
+        projector.goto(f"{live_server}/seances/{room.slot.id}/qr")
+        projector.wait_for_selector("#qr[data-url]")
+        code_url = projector.locator("#qr").get_attribute("data-url")
+        roster = laptop.new_page()
+        roster.goto(f"{live_server}/seances/{room.slot.id}")
+        assert roster.locator("#binding-requests").is_hidden()
 
-    # The phone was never bound: the slot's names, not a dead end.
-    mine = phone.new_page()
-    mine.goto(code_url)
-    mine.wait_for_selector("text=Ce téléphone n'est pas encore enregistré")
-    assert "borne" in mine.inner_text("main")
-    names = mine.locator("#choices button")
-    assert names.count() == 3
-    mine.get_by_role("button", name=f"C'est moi : {trainee.first_name} {trainee.last_name}").click()
-    mine.wait_for_selector("text=En attente du formateur")
-    assert mine.evaluate("document.documentElement.scrollWidth") <= 360
+        # The phone was never bound: the slot's names, not a dead end.
+        mine = phone.new_page()
+        mine.goto(code_url)
+        mine.wait_for_selector("text=Ce téléphone n'est pas encore enregistré")
+        assert "borne" in mine.inner_text("main")
+        names = mine.locator("#choices button")
+        assert names.count() == 3
+        mine.get_by_role(
+            "button", name=f"C'est moi : {trainee.first_name} {trainee.last_name}"
+        ).click()
+        mine.wait_for_selector("text=En attente du formateur")
+        assert mine.evaluate("document.documentElement.scrollWidth") <= 360
 
-    # The roster, already open, shows the request by itself (polled); one tap approves.
-    section = roster.locator("#binding-requests")
-    section.locator("text=Téléphones à confirmer").wait_for(timeout=10_000)
-    line = section.locator("tr[data-binding-request]")
-    assert trainee.last_name.upper() in line.inner_text()
-    line.get_by_role("button", name="Approuver").click()
-    roster.wait_for_selector(f"text=Téléphone de {trainee.display_name} enregistré")
-    assert roster.locator("#binding-requests").is_hidden()
+        # The roster, already open, shows the request by itself (polled); one tap approves.
+        section = roster.locator("#binding-requests")
+        section.locator("text=Téléphones à confirmer").wait_for(timeout=10_000)
+        line = section.locator("tr[data-binding-request]")
+        assert trainee.last_name.upper() in line.inner_text()
+        line.get_by_role("button", name="Approuver").click()
+        roster.wait_for_selector(f"text=Téléphone de {trainee.display_name} enregistré")
+        assert roster.locator("#binding-requests").is_hidden()
 
-    # The waiting phone notices by itself and opens the sign page.
-    mine.wait_for_selector("button:has-text('Je signe ma présence')", timeout=15_000)
-    assert f"Bonjour {trainee.first_name}" in mine.inner_text("main")
-    _draw(mine, "canvas#signature")
-    mine.click("button:has-text('Je signe ma présence')")
-    mine.wait_for_selector("#done:not([hidden])")
-    assert "Émargement enregistré à" in mine.inner_text("#done")
+        # The waiting phone notices by itself and opens the sign page.
+        mine.wait_for_selector("button:has-text('Je signe ma présence')", timeout=15_000)
+        assert f"Bonjour {trainee.first_name}" in mine.inner_text("main")
+        _draw(mine, "canvas#signature")
+        mine.click("button:has-text('Je signe ma présence')")
+        mine.wait_for_selector("#done:not([hidden])")
+        assert "Émargement enregistré à" in mine.inner_text("#done")
+
+    finally:  # before the live server stops: the roster's polls would reach it gone
+        laptop.close()
+        phone.close()
 
     (signed,) = _fresh(select(Emargement))
     assert (signed.trainee_id, signed.method) == (trainee.id, "qr")
