@@ -9,6 +9,8 @@ from html import unescape
 import pytest
 from sqlalchemy import select
 
+from attendance.contract.slots import delete_slot
+from attendance.contract.trainees import delete_trainee
 from attendance.extensions import db
 from attendance.models import Device, DeviceBindingRequest, Emargement, EvidenceEntry
 from attendance.signing import binding_requests
@@ -283,3 +285,18 @@ def test_api_refuses_another_organisation_s_request(app, phone, room, client):
     )
     assert mixed.status_code == 404
     assert [r.status for r in _requests()] == ["pending"]
+
+
+# --- What goes with a trainee or a slot --------------------------------------------------
+
+
+def test_a_deleted_slot_or_trainee_takes_its_phone_requests_along(app, room):
+    for trainee in room.trainees[:2]:
+        _ask(app.test_client(), room, trainee)
+    db.session.rollback()
+    delete_trainee(db.session, room.org, room.trainees[1])
+    db.session.commit()
+    assert [r.trainee_id for r in _requests()] == [room.trainee.id]
+    delete_slot(db.session, room.org, room.slot)
+    db.session.commit()
+    assert _requests() == []
