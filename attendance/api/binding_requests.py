@@ -60,20 +60,20 @@ def get_binding_requests(slot_id):
     return binding_requests.pending_for_slot(db.session, _slot(slot_id))
 
 
-@blp.post("/<int:slot_id>/binding-requests/<int:request_id>/approve")
+@blp.post("/<int:slot_id>/binding-requests/<int:binding_request_id>/approve")
 @blp.response(200, DecisionSchema)
 @blp.alt_response(409, description="Déjà décidée (BINDING_REQUEST_DECIDED) ou hors créneau")
 @permission_required("slot:read")
-def post_approve(slot_id, request_id):
+def post_approve(slot_id, binding_request_id):
     """The trainee is in the room with this phone: bind it (the trainee's other phone is
     unbound), logged in the evidence chain with the approver."""
-    return binding_requests.approve(db.session, _slot(slot_id), request_id, g.user)
+    return binding_requests.approve(db.session, _slot(slot_id), binding_request_id, g.user)
 
 
-@blp.post("/<int:slot_id>/binding-requests/<int:request_id>/refuse")
+@blp.post("/<int:slot_id>/binding-requests/<int:binding_request_id>/refuse")
 @blp.response(200, DecisionSchema)
 @blp.alt_response(409, description="Déjà décidée (BINDING_REQUEST_DECIDED)")
 @permission_required("slot:read")
-def post_refuse(slot_id, request_id):
+def post_refuse(slot_id, binding_request_id):
     """Not this person or not this phone: the phone is told to sign on the kiosk."""
-    return binding_requests.refuse(db.session, _slot(slot_id), request_id, g.user)
+    return binding_requests.refuse(db.session, _slot(slot_id), binding_request_id, g.user)

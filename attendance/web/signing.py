@@ -598,25 +598,25 @@ def binding_rows(slot_id):
     )
 
 
-@bp.post("/seances/<int:slot_id>/demandes/<int:request_id>/approuver")
+@bp.post("/seances/<int:slot_id>/demandes/<int:binding_request_id>/approuver")
 @login_required
-def approve_binding(slot_id, request_id):
+def approve_binding(slot_id, binding_request_id):
     """One tap: the trainee in front of the trainer is who the phone says."""
     slot = _slot(slot_id, run=True)
     try:
-        approved = binding_requests.approve(db.session, slot, request_id, g.user)
+        approved = binding_requests.approve(db.session, slot, binding_request_id, g.user)
     except DomainError as error:
         db.session.rollback()
         return _back(slot_id, error.message, "error")
     return _back(slot_id, f"Téléphone de {approved.trainee.display_name} enregistré.")
 
 
-@bp.post("/seances/<int:slot_id>/demandes/<int:request_id>/refuser")
+@bp.post("/seances/<int:slot_id>/demandes/<int:binding_request_id>/refuser")
 @login_required
-def refuse_binding(slot_id, request_id):
+def refuse_binding(slot_id, binding_request_id):
     slot = _slot(slot_id, run=True)
     try:
-        refused = binding_requests.refuse(db.session, slot, request_id, g.user)
+        refused = binding_requests.refuse(db.session, slot, binding_request_id, g.user)
     except DomainError as error:
         db.session.rollback()
         return _back(slot_id, error.message, "error")
