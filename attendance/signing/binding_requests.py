@@ -14,7 +14,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from attendance.errors import Conflict, DomainError, Forbidden, NotFound
@@ -32,6 +32,9 @@ from attendance.signing.window import require_inside, signin_window
 
 BINDING_COOKIE = "attendance_binding"
 UNBOUND_PHONE = ("DEVICE_UNKNOWN", "DEVICE_NOT_BOUND")
+# Phones waiting under one name in one slot: the trainee's own, perhaps a second try after
+# clearing the browser; more is someone flooding the trainer's roster with one name.
+MAX_PENDING_PER_NAME = 3
 
 
 def _hash(secret: str) -> str:
@@ -160,6 +163,7 @@ def request_binding(
             {"slot_id": slot.id},
             status=422,
         )
+    _refuse_a_flood(session, slot.id, trainee_id)
     secret = secrets.token_urlsafe(32)
     request = DeviceBindingRequest(
         organisation_id=slot.organisation_id,
@@ -175,6 +179,23 @@ def request_binding(
     session.add(request)
     session.flush()
     return request, secret
+
+
+def _refuse_a_flood(session: Session, slot_id: int, trainee_id: int) -> None:
+    waiting = session.scalar(
+        select(func.count()).where(
+            DeviceBindingRequest.slot_id == slot_id,
+            DeviceBindingRequest.trainee_id == trainee_id,
+            DeviceBindingRequest.status == "pending",
+        )
+    )
+    if waiting >= MAX_PENDING_PER_NAME:
+        raise Conflict(
+            "BINDING_REQUESTS_TOO_MANY",
+            "Trop de téléphones attendent déjà sous ce nom : voyez le formateur, ou signez "
+            "sur la borne de la salle.",
+            {"pending": waiting},
+        )
 
 
 @dataclass(frozen=True)

@@ -300,3 +300,12 @@ def test_a_deleted_slot_or_trainee_takes_its_phone_requests_along(app, room):
     delete_slot(db.session, room.org, room.slot)
     db.session.commit()
     assert _requests() == []
+
+
+def test_a_name_flooded_with_phone_requests_is_refused(app, room):
+    for _ in range(binding_requests.MAX_PENDING_PER_NAME):
+        assert _ask(app.test_client(), room, room.trainee).status_code == 302
+    flood = _ask(app.test_client(), room, room.trainee)
+    assert flood.status_code == 409
+    assert "BINDING_REQUESTS_TOO_MANY" in flood.get_data(as_text=True)
+    assert len(_requests()) == binding_requests.MAX_PENDING_PER_NAME
