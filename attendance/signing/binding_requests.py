@@ -41,9 +41,10 @@ def _hash(secret: str) -> str:
     return hashlib.sha256(secret.encode()).hexdigest()
 
 
-def _ticket(session: Session, slot: Slot, qr_jti: str, now: datetime) -> str:
-    """The « C'est moi » page's own ticket: the slot code rotates every few seconds, the
-    trainee may take a minute to find their name."""
+def picking_ticket(session: Session, slot: Slot, qr_jti: str, now: datetime | None = None) -> str:
+    """The « C'est moi » page's own ticket, valid until the slot's window closes: the slot
+    code rotates every few seconds, the trainee may take a minute to find their name."""
+    now = now or utcnow()
     token, _ = tokens.issue(
         session,
         tokens.BINDING,
@@ -63,8 +64,8 @@ def _slot_of(session: Session, claims: dict, now: datetime) -> Slot:
 
 
 def open_scanned(session: Session, code: str, now: datetime | None = None) -> tuple[Slot, str]:
-    """A projected slot code opened on a phone that is not bound: the slot and the ticket of
-    its « C'est moi » page."""
+    """A projected slot code opened on a phone that is not bound: the slot, and the code's
+    ``jti`` that its « C'est moi » page will name."""
     now = now or utcnow()
     claims = room_codes.verify_compact(session, code, now)
     return _slot_of(session, claims, now), claims["jti"]
@@ -78,10 +79,6 @@ def open_typed(
     now = now or utcnow()
     claims = room_codes.find_short(session, typed, now)
     return _slot_of(session, claims, now), claims["jti"]
-
-
-def picking_ticket(session: Session, slot: Slot, qr_jti: str, now: datetime | None = None) -> str:
-    return _ticket(session, slot, qr_jti, now or utcnow())
 
 
 def open_ticket(session: Session, ticket: str, now: datetime | None = None) -> tuple[Slot, dict]:
