@@ -321,8 +321,8 @@ def approve(
     slot and the approver. The trainee's other pending requests on this slot are refused:
     one phone wins."""
     now = now or utcnow()
-    require_inside(slot, now)
     request = _pending(session, slot, request_id, user)
+    require_inside(slot, now)
     org_id, trainee_id = request.organisation_id, request.trainee_id
     phone_id, user_agent = request.phone_id, request.user_agent
 
