@@ -309,3 +309,18 @@ def test_a_name_flooded_with_phone_requests_is_refused(app, room):
     assert flood.status_code == 409
     assert "BINDING_REQUESTS_TOO_MANY" in flood.get_data(as_text=True)
     assert len(_requests()) == binding_requests.MAX_PENDING_PER_NAME
+
+
+def test_api_approval_after_the_window_closed_is_refused(phone, room, trainer_headers, client):
+    _ask(phone, room, room.trainee)
+    (request,) = _requests()
+    room.slot.starts_at -= timedelta(hours=6)
+    room.slot.ends_at = room.slot.starts_at + timedelta(hours=3)
+    db.session.commit()
+    response = client.post(
+        f"/api/slots/{room.slot.id}/binding-requests/{request.id}/approve", headers=trainer_headers
+    )
+    assert response.status_code == 409
+    assert response.get_json()["code"] == "OUTSIDE_SLOT_WINDOW"
+    assert [r.status for r in _requests()] == ["pending"]
+    assert db.session.scalars(select(Device)).all() == []
