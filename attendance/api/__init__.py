@@ -2,6 +2,7 @@
 
 from attendance.api import (
     auth,
+    binding_requests,
     compliance,
     composantes,
     corrections,
@@ -35,6 +36,7 @@ BLUEPRINTS = (
     corrections.blp,
     signins.blp,
     rosters.blp,
+    binding_requests.blp,
     devices.blp,
     documents.blp,
     invoices.blp,

@@ -1,11 +1,20 @@
 """Operations on slots (séances)."""
 
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from attendance.clock import local_day
 from attendance.errors import Conflict, DomainError
-from attendance.models import Composante, Emargement, Organisation, Room, Slot, Trainee, User
+from attendance.models import (
+    Composante,
+    DeviceBindingRequest,
+    Emargement,
+    Organisation,
+    Room,
+    Slot,
+    Trainee,
+    User,
+)
 from attendance.months.lock import ensure_open, ensure_slot_month_open
 from attendance.tenancy import get_owned
 
@@ -96,5 +105,8 @@ def delete_slot(session: Session, org: Organisation, slot: Slot) -> None:
             f"{signed} émargement(s) existent pour cette séance : elle ne peut pas être supprimée.",
             {"sign_ins": signed},
         )
+    # Phones asked to be bound in a slot that never ran: the requests go with it (a bound
+    # phone stays bound, its evidence entry names the slot).
+    session.execute(delete(DeviceBindingRequest).where(DeviceBindingRequest.slot_id == slot.id))
     session.delete(slot)
     session.flush()

@@ -9,6 +9,7 @@ from attendance.errors import Conflict
 from attendance.models import (
     Correction,
     Device,
+    DeviceBindingRequest,
     Emargement,
     Invitation,
     KioskCredential,
@@ -44,8 +45,8 @@ def delete_trainee(session: Session, org: Organisation, trainee: Trainee) -> Non
     for pathway in list(trainee.pathways):
         delete_pathway(session, org, pathway)
     _refuse_if_recorded(session, trainee)
-    # Devices before invitations: a device names its invitation.
-    for model in (KioskCredential, Device, Invitation, Reminder):
+    # Binding requests before devices, devices before invitations: each names the next.
+    for model in (KioskCredential, DeviceBindingRequest, Device, Invitation, Reminder):
         session.execute(delete(model).where(model.trainee_id == trainee.id))
     session.delete(trainee)
     session.flush()

@@ -24,7 +24,9 @@ from attendance.models.purchase_order import (
 from attendance.models.reminder import REMINDER_KINDS, Reminder
 from attendance.models.security import RateLimitCounter
 from attendance.models.signing import (
+    BINDING_REQUEST_STATUSES,
     Device,
+    DeviceBindingRequest,
     EmargementRevision,
     EvidenceEntry,
     EvidenceHead,
@@ -48,6 +50,7 @@ __all__ = [
     "ATTENDANCE_STATUSES",
     "BDC_MODES",
     "BILLING_UNITS",
+    "BINDING_REQUEST_STATUSES",
     "DEFAULT_PAYMENT_TERMS_FR",
     "INVOICE_KINDS",
     "JOB_STATES",
@@ -66,6 +69,7 @@ __all__ = [
     "Correction",
     "DeclarationPush",
     "Device",
+    "DeviceBindingRequest",
     "Dispositif",
     "Emargement",
     "EmargementRevision",

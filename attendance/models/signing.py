@@ -151,3 +151,36 @@ class EvidenceHead(db.Model):
     chain: Mapped[str] = mapped_column(String(40), primary_key=True, default="organisation")
     seq: Mapped[int] = mapped_column(default=0)
     last_hash: Mapped[str] = mapped_column(String(64))
+
+
+BINDING_REQUEST_STATUSES = ("pending", "approved", "refused")
+
+
+class DeviceBindingRequest(db.Model):
+    """A first-time phone in the room: the trainee picked their name from the slot's list
+    and waits for the trainer's one-tap approval, which binds the phone like an invitation.
+    The phone proves it is the one that asked with a random secret kept in its cookie; only
+    the secret's SHA-256 is stored. ``qr_jti`` names the slot code it was opened with, for
+    the evidence."""
+
+    __tablename__ = "device_binding_request"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisation.id"), index=True)
+    slot_id: Mapped[int] = mapped_column(ForeignKey("slot.id"), index=True)
+    trainee_id: Mapped[int] = mapped_column(ForeignKey("trainee.id"), index=True)
+    secret_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    phone_id: Mapped[str] = mapped_column(String(64))
+    qr_jti: Mapped[str] = mapped_column(String(64))
+    user_agent: Mapped[str | None] = mapped_column(String(500))
+    status: Mapped[str] = mapped_column(String(10), default="pending")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("app_user.id"))
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    device_id: Mapped[int | None] = mapped_column(ForeignKey("device.id"), index=True)
+
+    trainee: Mapped[Trainee] = relationship()
+    decided_by: Mapped[User | None] = relationship()
+
+    def __repr__(self) -> str:
+        return f"<DeviceBindingRequest {self.id} {self.status} trainee={self.trainee_id}>"

@@ -31,6 +31,7 @@ from attendance.models import (
     Composante,
     Correction,
     Device,
+    DeviceBindingRequest,
     Emargement,
     EmargementRevision,
     Invitation,
@@ -245,6 +246,7 @@ def anonymise_trainee(
             removed["correction_attachments"] += 1
         for model, key in (
             (KioskCredential, "kiosk_credentials"),
+            (DeviceBindingRequest, "binding_requests"),  # each names its device
             (Device, "devices"),  # before invitations: a device names its invitation
             (Invitation, "invitations"),
         ):

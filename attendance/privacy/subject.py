@@ -18,6 +18,7 @@ from attendance.models import (
     CompetenceAssessment,
     Correction,
     Device,
+    DeviceBindingRequest,
     Emargement,
     EvidenceEntry,
     Invitation,
@@ -113,6 +114,7 @@ def trainee_data(session: Session, org: Organisation, trainee_id: int) -> dict:
             CompetenceAssessment, where=CompetenceAssessment.pathway_id.in_(pathway_ids)
         ),
         "telephones": rows(Device),
+        "telephones_demandes_en_seance": rows(DeviceBindingRequest, "secret_hash"),
         "invitations": rows(Invitation, "jti"),
         "borne": rows(KioskCredential, "pin_hash", "card_nonce"),
         "relances": rows(Reminder),

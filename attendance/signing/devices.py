@@ -20,6 +20,7 @@ from attendance.errors import Conflict, DomainError
 from attendance.models import (
     Composante,
     Device,
+    DeviceBindingRequest,
     Emargement,
     Invitation,
     KioskCredential,
@@ -113,7 +114,7 @@ def issue_credential(session: Session, device: Device, now: datetime | None = No
     return token
 
 
-def _phone_id_from(session: Session, credential: str | None) -> str | None:
+def phone_id_from(session: Session, credential: str | None) -> str | None:
     """The phone id of a credential this browser already holds, even a revoked one."""
     if not credential:
         return None
@@ -129,7 +130,7 @@ def bind_device(
 ) -> tuple[Device, str]:
     """Open the invitation on this phone: bind it, revoke the trainee's other phones."""
     invitation = open_invitation(session, token)
-    phone_id = _phone_id_from(session, current_credential) or secrets.token_hex(16)
+    phone_id = phone_id_from(session, current_credential) or secrets.token_hex(16)
     org_id, trainee_id, invitation_id = (
         invitation.organisation_id,
         invitation.trainee_id,
@@ -145,38 +146,64 @@ def bind_device(
         ).rowcount
         if not claimed:  # opened twice at the same moment
             raise Conflict("INVITATION_USED", "Ce lien d'invitation a déjà servi.")
-        session.execute(
-            update(Device)
-            .where(Device.trainee_id == trainee_id, Device.revoked_at.is_(None))
-            .values(revoked_at=now)
-        )
-        device = Device(
-            organisation_id=org_id,
-            trainee_id=trainee_id,
-            public_id=secrets.token_hex(16),
-            phone_id=phone_id,
-            invitation_id=invitation_id,
-            user_agent=(user_agent or "")[:500],
-            bound_at=now,
-        )
-        session.add(device)
-        session.flush()
-        evidence.append(
+        return bind_phone(
             session,
             org_id,
-            "device_bound",
-            {
-                "trainee_id": trainee_id,
-                "device_id": device.public_id,
-                "phone_id": phone_id,
-                "invitation_id": invitation_id,
-            },
-            at=now,
+            trainee_id,
+            phone_id,
+            user_agent,
+            now,
+            {"invitation_id": invitation_id},
+            invitation_id=invitation_id,
         )
-        return device
 
     device = logged_write(session, org_id, None, write)
     return device, issue_credential(session, device)
+
+
+def bind_phone(
+    session: Session,
+    organisation_id: int,
+    trainee_id: int,
+    phone_id: str,
+    user_agent: str | None,
+    now: datetime,
+    vouched_by: dict,
+    invitation_id: int | None = None,
+) -> Device:
+    """The binding rule, whoever vouches for the phone (an invitation opened on it, or the
+    trainer approving it in the room): one phone per trainee, so binding this one revokes
+    the trainee's other phones; logged as ``device_bound`` with what vouched for it. Runs
+    inside the caller's ``logged_write`` on the organisation chain."""
+    session.execute(
+        update(Device)
+        .where(Device.trainee_id == trainee_id, Device.revoked_at.is_(None))
+        .values(revoked_at=now)
+    )
+    device = Device(
+        organisation_id=organisation_id,
+        trainee_id=trainee_id,
+        public_id=secrets.token_hex(16),
+        phone_id=phone_id,
+        invitation_id=invitation_id,
+        user_agent=(user_agent or "")[:500],
+        bound_at=now,
+    )
+    session.add(device)
+    session.flush()
+    evidence.append(
+        session,
+        organisation_id,
+        "device_bound",
+        {
+            "trainee_id": trainee_id,
+            "device_id": device.public_id,
+            "phone_id": phone_id,
+            **vouched_by,
+        },
+        at=now,
+    )
+    return device
 
 
 def _unknown_device() -> DomainError:
@@ -284,11 +311,35 @@ def describe_user_agent(user_agent: str | None) -> str:
 
 
 @dataclass(frozen=True)
+class RoomApproval:
+    """A phone bound in the room (``binding_requests``): the trainer who approved it, when,
+    and in which slot; shown as such wherever the phone is."""
+
+    approved_by: str
+    approved_at: datetime
+    slot_id: int
+
+
+@dataclass(frozen=True)
 class BoundPhone:
     summary: str
     user_agent: str
     bound_at: datetime
     last_used_at: datetime | None
+    approved_in_room: RoomApproval | None = None
+
+
+def room_approval(session: Session, device: Device) -> RoomApproval | None:
+    request = session.scalar(
+        select(DeviceBindingRequest).where(
+            DeviceBindingRequest.device_id == device.id,
+            DeviceBindingRequest.status == "approved",
+        )
+    )
+    if request is None:
+        return None
+    by = request.decided_by.full_name if request.decided_by else "—"
+    return RoomApproval(by, request.decided_at, request.slot_id)
 
 
 @dataclass(frozen=True)
@@ -337,6 +388,7 @@ def phone_state(
             device.user_agent or "",
             device.bound_at,
             last_used,
+            room_approval(session, device),
         )
     pending = [
         PendingInvitation(row.id, row.created_at, row.expires_at, row.email)

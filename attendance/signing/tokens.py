@@ -36,8 +36,9 @@ SLOT_LINK = TokenKind("slot-link+jwt", "attendance:slot-link", "lien de séance 
 TUTOR = TokenKind("tutor+jwt", "attendance:tutor", "lien tuteur")
 KIOSK = TokenKind("kiosk+jwt", "attendance:kiosk", "borne d'émargement")
 KIOSK_CARD = TokenKind("card+jwt", "attendance:kiosk-card", "carte QR personnelle")
+BINDING = TokenKind("binding+jwt", "attendance:binding", "code de demande d'enregistrement")
 
-ALL_KINDS = (SIGNIN_TICKET, DEVICE, INVITATION, SLOT_LINK, TUTOR, KIOSK, KIOSK_CARD)
+ALL_KINDS = (SIGNIN_TICKET, DEVICE, INVITATION, SLOT_LINK, TUTOR, KIOSK, KIOSK_CARD, BINDING)
 _BY_TYP = {kind.typ: kind for kind in ALL_KINDS}
 
 

@@ -24,13 +24,13 @@ from flask import (
 )
 
 from attendance.accounts import can
-from attendance.errors import DomainError
+from attendance.errors import DomainError, NotFound
 from attendance.extensions import db
 from attendance.models import Emargement, Organisation, Slot, Trainee
 from attendance.models.types import utcnow
 from attendance.notify.reminders import reminders_for_slot
 from attendance.security.ratelimit import TooManyRequests, rate_limited
-from attendance.signing import absences, devices, kiosk, roster, window
+from attendance.signing import absences, binding_requests, devices, kiosk, roster, window
 from attendance.signing.common import (
     can_run_slot,
     expected_trainees,
@@ -172,7 +172,10 @@ def sign_page(slot_id):
 def scanned_code(code):
     """The projected QR's short URL: checked, then the sign page with this phone's ticket
     (its URL is where the trainee comes back to after the code rotated)."""
-    return _to_sign_page(lambda: open_slot_code(db.session, code, _device_cookie()))
+    return _to_sign_page(
+        lambda: open_slot_code(db.session, code, _device_cookie()),
+        lambda: binding_requests.open_scanned(db.session, code),
+    )
 
 
 @bp.get("/q")
@@ -181,21 +184,39 @@ def typed_code():
     """The short code typed on the phone's home page: the same sign page as scanning. Every
     try counts against this phone's attempts, every wrong code against its address."""
     typed = request.args.get("code", "")
-    return _to_sign_page(lambda: open_typed_code(db.session, typed, _device_cookie()))
+    return _to_sign_page(
+        lambda: open_typed_code(db.session, typed, _device_cookie()),
+        lambda: binding_requests.open_typed(db.session, typed),
+    )
 
 
 def _device_cookie() -> str | None:
     return request.cookies.get(devices.DEVICE_COOKIE)
 
 
-def _to_sign_page(open_code):
+def _to_sign_page(open_code, open_unbound=None):
+    """A bound phone goes to the sign page; a phone that is not bound, with a genuine code
+    of an open slot, to the slot's « C'est moi » list (``open_unbound``)."""
     try:
         slot, _, ticket = open_code()
     except DomainError as error:
         db.session.rollback()
-        return _problem(error)
+        if open_unbound is None or error.code not in binding_requests.UNBOUND_PHONE:
+            return _problem(error)
+        return _to_choose_page(open_unbound, error)
     db.session.commit()
     return redirect(url_for("signing.sign_page", slot_id=slot.id, t=ticket))
+
+
+def _to_choose_page(open_unbound, unbound: DomainError):
+    try:
+        slot, qr_jti = open_unbound()
+        ticket = binding_requests.picking_ticket(db.session, slot, qr_jti)
+    except DomainError:
+        db.session.rollback()
+        return _problem(unbound)
+    db.session.commit()
+    return redirect(url_for("signing.choose_name", slot_id=slot.id, t=ticket))
 
 
 @bp.route("/i/<token>", methods=["GET", "POST"])
@@ -252,6 +273,99 @@ def tutor_page(token):
     return render_template("signing/tutor.html", invite=invite, days=days, token=token)
 
 
+# --- A first-time phone in the room ------------------------------------------------------
+
+
+@bp.get("/e/<int:slot_id>/c-est-moi")
+@_public()
+def choose_name(slot_id):
+    """The slot's list of names on a phone that is not bound: « C'est moi », or the kiosk."""
+    ticket = request.args.get("t", "")
+    try:
+        slot, _ = binding_requests.open_ticket(db.session, ticket)
+        if slot.id != slot_id:
+            raise NotFound("séance")
+    except DomainError as error:
+        return _problem(error)
+    return render_template(
+        "signing/choose.html",
+        slot=slot,
+        ticket=ticket,
+        choices=binding_requests.choices(db.session, slot),
+        half_day=half_day(slot),
+    )
+
+
+@bp.post("/e/<int:slot_id>/c-est-moi")
+@_public(attempts=signin_attempt_keys)
+def ask_binding(slot_id):
+    """« C'est moi »: a pending request for this phone, then the waiting page."""
+    try:
+        request_row, secret = binding_requests.request_binding(
+            db.session,
+            request.form.get("t", ""),
+            request.form.get("trainee_id", type=int) or 0,
+            request.cookies.get(binding_requests.BINDING_COOKIE),
+            _device_cookie(),
+            request.headers.get("User-Agent"),
+        )
+    except DomainError as error:
+        db.session.rollback()
+        return _problem(error)
+    if request_row.slot_id != slot_id:
+        db.session.rollback()
+        return _problem(NotFound("séance"))
+    db.session.commit()
+    response = redirect(url_for("signing.binding_wait"))
+    _cookie(response, binding_requests.BINDING_COOKIE, secret, 1)
+    return response
+
+
+def _binding_secret() -> str | None:
+    return request.cookies.get(binding_requests.BINDING_COOKIE)
+
+
+@bp.get("/e/demande")
+@_public()
+def binding_wait():
+    """Waiting for the trainer; once approved, this phone is bound (its device cookie set)
+    and goes on to the sign page."""
+    try:
+        waiting = binding_requests.waiting(db.session, _binding_secret())
+        claimed = binding_requests.claim(db.session, waiting)
+    except DomainError as error:
+        return _problem(error)
+    if claimed is None:
+        return render_template(
+            "signing/waiting.html", waiting=waiting, slot=db.session.get(Slot, waiting.slot_id)
+        )
+    db.session.commit()
+    target = (
+        url_for("signing.sign_page", slot_id=claimed.slot_id, t=claimed.signin_ticket)
+        if claimed.signin_ticket
+        else url_for("signing.phone_home")
+    )
+    response = redirect(target)
+    _cookie(
+        response,
+        devices.DEVICE_COOKIE,
+        claimed.credential,
+        current_app.config.get("DEVICE_TTL_DAYS", 400),
+    )
+    response.delete_cookie(binding_requests.BINDING_COOKIE, path="/")
+    return response
+
+
+@bp.get("/e/demande.json")
+@_public()
+def binding_status():
+    """What the waiting page polls: the request's status, nothing else."""
+    waiting = binding_requests.find_by_secret(db.session, _binding_secret())
+    response = jsonify({"status": waiting.status if waiting else "unknown"})
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
 # --- Kiosk tablet ------------------------------------------------------------------------
 
 
@@ -301,6 +415,7 @@ def roster_page(slot_id):
     return render_template(
         "signing/roster.html",
         **_roster_context(slot),
+        binding_requests=binding_requests.pending_for_slot(db.session, slot),
         revisions=roster.revisions(db.session, slot),
         change_lines=roster.change_lines,
         half_day=half_day(slot),
@@ -471,3 +586,41 @@ def start_kiosk(slot_id):
     response = redirect(url_for("signing.kiosk_page"))
     _cookie(response, kiosk.KIOSK_COOKIE, token, 1)
     return response
+
+
+@bp.get("/seances/<int:slot_id>/demandes")
+@login_required
+def binding_rows(slot_id):
+    """The phones waiting for approval, polled by the roster page."""
+    slot = _slot(slot_id)
+    return render_template(
+        "signing/_binding_requests.html",
+        slot=slot,
+        can_run=can_run_slot(g.user, slot),
+        binding_requests=binding_requests.pending_for_slot(db.session, slot),
+    )
+
+
+@bp.post("/seances/<int:slot_id>/demandes/<int:binding_request_id>/approuver")
+@login_required
+def approve_binding(slot_id, binding_request_id):
+    """One tap: the trainee in front of the trainer is who the phone says."""
+    slot = _slot(slot_id, run=True)
+    try:
+        approved = binding_requests.approve(db.session, slot, binding_request_id, g.user)
+    except DomainError as error:
+        db.session.rollback()
+        return _back(slot_id, error.message, "error")
+    return _back(slot_id, f"Téléphone de {approved.trainee.display_name} enregistré.")
+
+
+@bp.post("/seances/<int:slot_id>/demandes/<int:binding_request_id>/refuser")
+@login_required
+def refuse_binding(slot_id, binding_request_id):
+    slot = _slot(slot_id, run=True)
+    try:
+        refused = binding_requests.refuse(db.session, slot, binding_request_id, g.user)
+    except DomainError as error:
+        db.session.rollback()
+        return _back(slot_id, error.message, "error")
+    return _back(slot_id, f"Demande refusée : {refused.trainee.display_name} signera sur la borne.")

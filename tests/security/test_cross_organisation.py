@@ -10,6 +10,7 @@ from attendance.extensions import db
 from attendance.models import (
     Composante,
     Correction,
+    DeviceBindingRequest,
     Emargement,
     Invoice,
     MonthPeriod,
@@ -44,6 +45,15 @@ def _victim() -> dict:
     validate_month(order)
     billing = gen_user(org, "billing")
     invoice = issue_invoice(db.session, org, billing, order.id, MARCH)
+    binding_request = DeviceBindingRequest(
+        organisation_id=org.id,
+        slot_id=slot.id,
+        trainee_id=trainee.id,
+        secret_hash="0" * 64,
+        phone_id="phone",
+        qr_jti="code",
+    )
+    db.session.add(binding_request)
     db.session.commit()
     return {
         "owner": token_for(billing),
@@ -53,6 +63,7 @@ def _victim() -> dict:
         "pathway_id": pathway.id,
         "slot_id": slot.id,
         "invoice_id": invoice.id,
+        "binding_request_id": binding_request.id,
         "month": "2026-03",
         "week": "2026-W10",
     }

@@ -3,6 +3,7 @@ the 6-character short code under it; both rotate together and are refused outsid
 rotation plus grace, forged, or for another slot."""
 
 from datetime import UTC, datetime, timedelta
+from html import unescape
 
 import pytest
 from sqlalchemy import select
@@ -223,14 +224,17 @@ def test_a_wrong_typed_code_gets_a_french_page_and_counts_as_a_refusal(client, r
     assert db.session.scalars(select(Emargement)).all() == []
 
 
-def test_an_unbound_phone_is_told_to_bind_it_or_to_sign_on_the_kiosk(client, room):
+def test_an_unbound_phone_is_led_to_the_slot_s_names_or_to_the_kiosk(client, room):
+    """Never a dead end (``signing.binding_requests``): « C'est moi » or the kiosk."""
     for page in (
         client.get("/q", query_string={"code": gen_short_code(room.slot)}),
         client.get(f"/q/{gen_slot_code(room.slot)}"),
     ):
-        text = page.get_data(as_text=True)
-        assert page.status_code == 401 and "Émargement impossible" in text
-        assert "lien d'invitation" in text and "borne" in text
+        assert page.status_code == 302
+        assert f"/e/{room.slot.id}/c-est-moi?t=" in page.location
+        text = unescape(client.get(page.location).get_data(as_text=True))
+        assert "C'est moi" in text and "borne" in text
+    assert db.session.scalars(select(Emargement)).all() == []
 
 
 def test_the_phone_home_page_offers_the_code_field(client):
