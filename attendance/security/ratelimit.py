@@ -11,7 +11,8 @@ Two kinds of limit:
 - *attempt* limits count every request of one client (a phone's device cookie, a kiosk):
   a phone retrying in a loop is slowed, twenty phones behind one classroom router are not;
 - *failure* limits count refused requests (wrong password, unknown invitation, bad ticket)
-  per IP address or per account: guessing is stopped, a storm of good sign-ins is not. A
+  per IP address, per account or per signing credential: guessing is stopped, a storm of
+  good sign-ins is not. A
   try holds its failure hit while it runs and gives it back when it succeeds, so no more
   tries run at once than the quota has left.
 
@@ -45,8 +46,10 @@ DEFAULT_LIMITS = {
     # binding its phones at once stays far below).
     "invitation_ip_failures": (20, 10 * 60),
     "invitation_ip_attempts": (200, 60),
-    # Sign-ins: every attempt of one credential (device, kiosk, link); refusals per IP.
+    # Sign-ins: every attempt and every refusal of one credential (device, kiosk, link);
+    # refusals of requests carrying no credential, per IP (``signing.quotas``).
     "signin_client_attempts": (60, 60),
+    "signin_client_failures": (50, 10 * 60),
     "signin_ip_failures": (200, 10 * 60),
 }
 
