@@ -34,7 +34,7 @@ from werkzeug.exceptions import HTTPException
 from attendance.errors import DomainError
 from attendance.extensions import db
 from attendance.models import RateLimitCounter
-from attendance.sql import sqlite_writer, upsert
+from attendance.sql import Prepared, sqlite_writer, upsert
 
 DEFAULT_LIMITS = {
     # Failed logins (attendance.security.login): one account from one IP address, every
@@ -96,18 +96,20 @@ def _upsert(dialect: str, n: int = 1):
         rows = [
             {"key": bindparam(f"k{i}"), "window": bindparam(f"w{i}"), "hits": 1} for i in range(n)
         ]
-        statement = _UPSERTS[dialect, n] = upsert(
-            dialect,
-            _COUNTERS,
-            rows,
-            index_elements=[_COUNTERS.c.key],
-            set_=lambda excluded: {
-                "hits": case(
-                    (_COUNTERS.c.window == excluded.window, _COUNTERS.c.hits + 1), else_=1
-                ),
-                "window": excluded.window,
-            },
-            returning=[_COUNTERS.c.key, _COUNTERS.c.hits],
+        statement = _UPSERTS[dialect, n] = Prepared(
+            upsert(
+                dialect,
+                _COUNTERS,
+                rows,
+                index_elements=[_COUNTERS.c.key],
+                set_=lambda excluded: {
+                    "hits": case(
+                        (_COUNTERS.c.window == excluded.window, _COUNTERS.c.hits + 1), else_=1
+                    ),
+                    "window": excluded.window,
+                },
+                returning=[_COUNTERS.c.key, _COUNTERS.c.hits],
+            )
         )
     return statement
 
@@ -121,9 +123,11 @@ def _counts_statement(n: int):
     statement = _COUNTS.get(n)
     if statement is None:
         keys = [bindparam(f"k{i}") for i in range(n)]
-        statement = _COUNTS[n] = select(
-            _COUNTERS.c.key, _COUNTERS.c.window, _COUNTERS.c.hits
-        ).where(_COUNTERS.c.key.in_(keys))
+        statement = _COUNTS[n] = Prepared(
+            select(_COUNTERS.c.key, _COUNTERS.c.window, _COUNTERS.c.hits).where(
+                _COUNTERS.c.key.in_(keys)
+            )
+        )
     return statement
 
 
@@ -148,10 +152,10 @@ def _increment_keys(session, keys: list[tuple[str, int]]) -> dict[str, int]:
     parameters = {}
     for i, (key, window) in enumerate(keys):
         parameters[f"k{i}"], parameters[f"w{i}"] = key, window
-    return dict(session.connection().execute(statement, parameters).all())
+    return dict(statement.rows(session, parameters))
 
 
-_GIVE_BACK = (
+_GIVE_BACK = Prepared(
     update(_COUNTERS)
     .where(
         _COUNTERS.c.key == bindparam("k"),
@@ -215,7 +219,7 @@ def reserve(keys: Iterable[tuple[str, str | None]]) -> Reservation:
 def _give_back_in(session, reservation: Reservation) -> None:
     """Give the hits back in the session's current transaction (same window only)."""
     for _name, key, window in reservation.taken:
-        session.connection().execute(_GIVE_BACK, {"k": key, "w": window})
+        _GIVE_BACK.rows(session, {"k": key, "w": window})
     reservation.taken = []
 
 
@@ -258,7 +262,7 @@ def counts(keys: Iterable[tuple[str, str | None]]) -> dict[tuple[str, str], int]
     found = {name_value: 0 for name_value in wanted.values()}
     statement = _counts_statement(len(wanted))
     parameters = {f"k{i}": key for i, key in enumerate(wanted)}
-    for key, window, hits in db.session.connection().execute(statement, parameters):
+    for key, window, hits in statement.rows(db.session, parameters):
         name, value = wanted[key]
         if window == _window(name):
             found[name, value] = hits
