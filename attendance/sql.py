@@ -188,7 +188,7 @@ class Prepared:
     def __init__(self, statement, column_keys=None):
         self._statement = statement
         self._column_keys = list(column_keys) if column_keys is not None else None
-        self._rendered = {}
+        self._rendered = {}  # driver name (pysqlite, psycopg2…) -> what ``rows`` needs
 
     def _render(self, dialect):
         compiled = self._statement.compile(dialect=dialect, column_keys=self._column_keys)
@@ -208,7 +208,7 @@ class Prepared:
             column.type._cached_result_processor(dialect, None)
             for column in compiled._result_columns
         )
-        rendered = self._rendered[dialect.name] = (
+        rendered = self._rendered[dialect.driver] = (
             compiled.string,
             compiled.positional,
             binds,
@@ -221,7 +221,7 @@ class Prepared:
         statement without RETURNING)."""
         connection = session.connection()
         dialect = connection.dialect
-        rendered = self._rendered.get(dialect.name) or self._render(dialect)
+        rendered = self._rendered.get(dialect.driver) or self._render(dialect)
         sql, positional, binds, results = rendered
         if positional:
             values = [
@@ -235,13 +235,22 @@ class Prepared:
                 else parameters.get(name, default)
                 for name, key, convert, default in binds
             }
-        cursor = connection.connection.dbapi_connection.cursor()
+        driver_connection = connection.connection.dbapi_connection
+        cursor = driver_connection.cursor()
         try:
             cursor.execute(sql, values)
             found = cursor.fetchall() if cursor.description else []
         except dialect.loaded_dbapi.Error as error:
+            lost = dialect.is_disconnect(error, driver_connection, cursor)
+            if lost:
+                connection.invalidate(error)  # never handed out again by the pool
             raise DBAPIError.instance(
-                sql, values, error, dialect.loaded_dbapi.Error, dialect=dialect
+                sql,
+                values,
+                error,
+                dialect.loaded_dbapi.Error,
+                connection_invalidated=lost,
+                dialect=dialect,
             ) from error
         finally:
             cursor.close()
