@@ -50,6 +50,7 @@ DEFAULT_LIMITS = {
     # refusals of requests carrying no credential, per IP (``signing.quotas``).
     "signin_client_attempts": (60, 60),
     "signin_client_failures": (50, 10 * 60),
+    "signin_kiosk_failures": (200, 10 * 60),
     "signin_ip_failures": (200, 10 * 60),
 }
 

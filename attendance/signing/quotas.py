@@ -36,9 +36,13 @@ def signin_failure_keys() -> list[tuple[str, str | None]]:
     stops itself, not the room. The address counts only requests that carry no credential
     at all, under a limit of its own: a flood of those leaves the phones' counts alone."""
     credential = signin_credential()
-    if credential:
-        return [("signin_client_failures", credential)]
-    return [("signin_ip_failures", client_ip())]
+    if not credential:
+        return [("signin_ip_failures", client_ip())]
+    if request.cookies.get(KIOSK_COOKIE) == credential and request.path.endswith("/kiosk"):
+        # The room's shared tablet: a budget the size of the room's (a wrong PIN also locks
+        # that trainee's PIN after a few tries, ``kiosk``).
+        return [("signin_kiosk_failures", credential)]
+    return [("signin_client_failures", credential)]
 
 
 def invitation_attempt_keys() -> list[tuple[str, str | None]]:

@@ -8,6 +8,7 @@ from attendance import create_app
 from attendance.extensions import db
 from attendance.models import ApiToken, RateLimitCounter
 from attendance.security.ratelimit import DEFAULT_LIMITS
+from attendance.signing.kiosk import KIOSK_COOKIE, start_kiosk
 from tests.api.helpers import assert_error, count
 from tests.concurrency import burst, tally
 from tests.factories import (
@@ -188,6 +189,32 @@ def test_a_flood_without_any_credential_does_not_lock_out_the_phones_behind_it(a
     body = {"slot_id": room.slot.id, "token": "not-a-ticket", "signature": "nope"}
     statuses = [anonymous.post("/api/signins", json=body).status_code for _ in range(7)]
     assert statuses[-1] == 429
+    classmate = _classroom_client(app)
+    classmate.set_cookie("attendance_device", phone)
+    signed = classmate.post(
+        "/api/signins",
+        json={"slot_id": room.slot.id, "token": code, "signature": signature_data_url()},
+    )
+    assert signed.status_code == 201, signed.get_json()
+
+
+def test_the_room_s_kiosk_has_a_refusal_budget_of_its_own(app):
+    """The kiosk tablet serves the whole room: its refusals count under the kiosk's own
+    limit, not the one of a single phone, and a phone of the same room keeps its own."""
+    app.config["SIGNING_COOKIE_SECURE"] = False
+    app.config["RATE_LIMITS"] = {
+        "signin_client_failures": (2, 600),
+        "signin_kiosk_failures": (4, 600),
+    }
+    room = make_room(n_trainees=1)
+    phone = bind_phone(room.trainee)
+    code = gen_slot_code(room.slot)
+    tablet = _classroom_client(app)
+    tablet.set_cookie(KIOSK_COOKIE, start_kiosk(db.session, room.slot))
+    db.session.commit()
+    refused = {"trainee_id": room.trainee.id, "pin": "0000", "signature": signature_data_url()}
+    statuses = [tablet.post("/api/signins/kiosk", json=refused).status_code for _ in range(5)]
+    assert 429 not in statuses[:4] and statuses[4] == 429, statuses  # 4, not a phone's 2
     classmate = _classroom_client(app)
     classmate.set_cookie("attendance_device", phone)
     signed = classmate.post(
