@@ -25,6 +25,7 @@ from contextlib import contextmanager
 
 from sqlalchemy import event
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 _gates: dict[str, "_Gate"] = {}
@@ -167,3 +168,109 @@ def upsert(bind, table, values: dict | list, index_elements=None, set_=None, ret
             set_ = set_(insert.excluded)
         statement = insert.on_conflict_do_update(index_elements=index_elements, set_=set_)
     return statement.returning(*returning) if returning else statement
+
+
+class Prepared:
+    """A hot statement rendered once per dialect and run straight on the DBAPI cursor of the
+    session's connection, inside the session's transaction.
+
+    A sign-in runs a handful of statements and SQLAlchemy's execution path (the cache key,
+    the execution context, the Result) cost about as much as the driver itself on each. The
+    statement is written with Core as usual; here it is compiled once (``column_keys``: the
+    columns an INSERT is given), its parameters are put in the driver's order with the
+    types' own conversions, and its rows come back as plain tuples through the types'
+    result conversions. What it cannot do (Python-side column defaults, expanding IN) is
+    refused when it is rendered, not silently skipped. Driver errors come out as
+    SQLAlchemy's (``IntegrityError``…), as from ``Session.execute``."""
+
+    __slots__ = ("_column_keys", "_rendered", "_statement")
+
+    def __init__(self, statement, column_keys=None):
+        self._statement = statement
+        self._column_keys = list(column_keys) if column_keys is not None else None
+        self._rendered = {}  # driver name (pysqlite, psycopg2…) -> what ``rows`` needs
+
+    def _render(self, dialect):
+        compiled = self._statement.compile(dialect=dialect, column_keys=self._column_keys)
+        if compiled.insert_prefetch or compiled.update_prefetch:
+            raise ValueError("Prepared statements take every column value from the caller")
+        if compiled.literal_execute_params or compiled.post_compile_params:
+            raise ValueError("Prepared statements have a fixed shape (no expanding IN)")
+        processors = compiled._bind_processors
+        defaults = compiled.construct_params(escape_names=False, _check=False)
+        escaped = compiled.escaped_bind_names or {}
+        order = compiled.positiontup if compiled.positional else list(defaults)
+        binds = tuple(
+            (name, escaped.get(name, name), processors.get(name), defaults.get(name))
+            for name in order
+        )
+        results = tuple(
+            column.type._cached_result_processor(dialect, None)
+            for column in compiled._result_columns
+        )
+        rendered = self._rendered[dialect.driver] = (
+            compiled.string,
+            compiled.positional,
+            binds,
+            results if any(results) else None,
+        )
+        return rendered
+
+    def rows(self, session, parameters: dict) -> list[tuple]:
+        """Run in the session's transaction; every row the statement returns (none for a
+        statement without RETURNING)."""
+        connection = session.connection()
+        dialect = connection.dialect
+        rendered = self._rendered.get(dialect.driver) or self._render(dialect)
+        sql, positional, binds, results = rendered
+        if positional:
+            values = [
+                convert(parameters.get(name, default)) if convert else parameters.get(name, default)
+                for name, _, convert, default in binds
+            ]
+        else:
+            values = {
+                key: convert(parameters.get(name, default))
+                if convert
+                else parameters.get(name, default)
+                for name, key, convert, default in binds
+            }
+        driver_connection = connection.connection.dbapi_connection
+        cursor = driver_connection.cursor()
+        try:
+            cursor.execute(sql, values)
+            found = cursor.fetchall() if cursor.description else []
+        except dialect.loaded_dbapi.Error as error:
+            lost = dialect.is_disconnect(error, driver_connection, cursor)
+            if lost:
+                connection.invalidate(error)  # never handed out again by the pool
+            raise DBAPIError.instance(
+                sql,
+                values,
+                error,
+                dialect.loaded_dbapi.Error,
+                connection_invalidated=lost,
+                dialect=dialect,
+            ) from error
+        finally:
+            cursor.close()
+        if results is None:
+            return found
+        return [
+            tuple(
+                convert(value) if convert else value
+                for convert, value in zip(results, row, strict=True)
+            )
+            for row in found
+        ]
+
+    def first(self, session, parameters: dict) -> tuple | None:
+        """The first row returned, or None."""
+        found = self.rows(session, parameters)
+        return found[0] if found else None
+
+
+def _converted(results: tuple, row: tuple) -> tuple:
+    return tuple(
+        convert(value) if convert else value for convert, value in zip(results, row, strict=True)
+    )

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from attendance.models import EvidenceEntry, EvidenceHead
 from attendance.models.types import utcnow
-from attendance.sql import upsert
+from attendance.sql import Prepared, upsert
 
 GENESIS = "0" * 64
 ORGANISATION = "organisation"  # the organisation's own chain (phones, months, retention)
@@ -73,8 +73,8 @@ _HEADS = EvidenceHead.__table__
 _HEAD = (_HEADS.c.organisation_id == bindparam("head_org")) & (
     _HEADS.c.chain == bindparam("head_chain")
 )
-# Built once and run on the session's connection: a sign-in runs these on every request,
-# and no head is ever loaded as an object on these paths.
+# Built once and run on the driver's cursor (``sql.Prepared``): a sign-in runs these on
+# every request, and no head is ever loaded as an object on these paths.
 _TAKE = (
     update(_HEADS).where(_HEAD).values(seq=_HEADS.c.seq).returning(_HEADS.c.seq, _HEADS.c.last_hash)
 )
@@ -82,15 +82,21 @@ _ADVANCE = (
     update(_HEADS).where(_HEAD).values(seq=bindparam("new_seq"), last_hash=bindparam("new_hash"))
 )
 _ENTRIES = EvidenceEntry.__table__
-_INSERT = insert(_ENTRIES)
+_ENTRY_COLUMNS = ("organisation_id", "chain", "seq", "at", "kind", "payload", "prev_hash", "hash")
+_INSERT = Prepared(insert(_ENTRIES), _ENTRY_COLUMNS)
 # PostgreSQL writes the entry and moves the head in one statement (one round trip while the
 # chain is locked); SQLite, which has no INSERT in a WITH, runs the two above.
-_ENTRY_COLUMNS = ("organisation_id", "chain", "seq", "at", "kind", "payload", "prev_hash", "hash")
-_APPEND_PG = _ADVANCE.add_cte(
-    insert(_ENTRIES)
-    .values({name: bindparam(f"e_{name}", type_=_ENTRIES.c[name].type) for name in _ENTRY_COLUMNS})
-    .cte("entry")
+_APPEND_PG = Prepared(
+    _ADVANCE.add_cte(
+        insert(_ENTRIES)
+        .values(
+            {name: bindparam(f"e_{name}", type_=_ENTRIES.c[name].type) for name in _ENTRY_COLUMNS}
+        )
+        .cte("entry")
+    )
 )
+_TAKE_NOW = Prepared(_TAKE)
+_ADVANCE_NOW = Prepared(_ADVANCE)
 
 
 def head_cte():
@@ -107,11 +113,7 @@ def held(session: Session, organisation_id: int, chain: str, seq: int, last_hash
 
 def _take(session: Session, organisation_id: int, chain: str):
     """Lock an existing head and read it, in one statement (UPDATE … RETURNING)."""
-    return (
-        session.connection()
-        .execute(_TAKE, {"head_org": organisation_id, "head_chain": chain})
-        .one_or_none()
-    )
+    return _TAKE_NOW.first(session, {"head_org": organisation_id, "head_chain": chain})
 
 
 def lock_chain(session: Session, organisation_id: int, chain: str = ORGANISATION) -> None:
@@ -133,7 +135,7 @@ def lock_chain(session: Session, organisation_id: int, chain: str = ORGANISATION
         if created and chain != ORGANISATION:
             lock_chain(session, organisation_id)
             append(session, organisation_id, "chain_opened", {"chain": chain})
-    _heads(session)[organisation_id, chain] = (head.seq, head.last_hash)
+    _heads(session)[organisation_id, chain] = (head[0], head[1])
 
 
 def append(
@@ -165,13 +167,12 @@ def append(
         "prev_hash": last_hash,
         "hash": digest,
     }
-    connection = session.connection()
     head = {"head_org": organisation_id, "head_chain": chain, "new_seq": seq, "new_hash": digest}
-    if connection.dialect.name == "postgresql":
+    if session.get_bind().dialect.name == "postgresql":
         entry = {f"e_{name}": value for name, value in values.items()}
-        connection.execute(_APPEND_PG, {**entry, **head})
+        _APPEND_PG.rows(session, {**entry, **head})
     else:
-        connection.execute(_INSERT, values)
-        connection.execute(_ADVANCE, head)
+        _INSERT.rows(session, values)
+        _ADVANCE_NOW.rows(session, head)
     heads[organisation_id, chain] = (seq, digest)
     return EvidenceEntry(**values)

@@ -11,7 +11,8 @@ Two kinds of limit:
 - *attempt* limits count every request of one client (a phone's device cookie, a kiosk):
   a phone retrying in a loop is slowed, twenty phones behind one classroom router are not;
 - *failure* limits count refused requests (wrong password, unknown invitation, bad ticket)
-  per IP address or per account: guessing is stopped, a storm of good sign-ins is not. A
+  per IP address, per account or per signing credential: guessing is stopped, a storm of
+  good sign-ins is not. A
   try holds its failure hit while it runs and gives it back when it succeeds, so no more
   tries run at once than the quota has left.
 
@@ -33,7 +34,7 @@ from werkzeug.exceptions import HTTPException
 from attendance.errors import DomainError
 from attendance.extensions import db
 from attendance.models import RateLimitCounter
-from attendance.sql import sqlite_writer, upsert
+from attendance.sql import Prepared, sqlite_writer, upsert
 
 DEFAULT_LIMITS = {
     # Failed logins (attendance.security.login): one account from one IP address, every
@@ -45,8 +46,11 @@ DEFAULT_LIMITS = {
     # binding its phones at once stays far below).
     "invitation_ip_failures": (20, 10 * 60),
     "invitation_ip_attempts": (200, 60),
-    # Sign-ins: every attempt of one credential (device, kiosk, link); refusals per IP.
+    # Sign-ins: every attempt and every refusal of one credential (device, kiosk, link);
+    # refusals of requests carrying no credential, per IP (``signing.quotas``).
     "signin_client_attempts": (60, 60),
+    "signin_client_failures": (50, 10 * 60),
+    "signin_kiosk_failures": (200, 10 * 60),
     "signin_ip_failures": (200, 10 * 60),
 }
 
@@ -93,18 +97,20 @@ def _upsert(dialect: str, n: int = 1):
         rows = [
             {"key": bindparam(f"k{i}"), "window": bindparam(f"w{i}"), "hits": 1} for i in range(n)
         ]
-        statement = _UPSERTS[dialect, n] = upsert(
-            dialect,
-            _COUNTERS,
-            rows,
-            index_elements=[_COUNTERS.c.key],
-            set_=lambda excluded: {
-                "hits": case(
-                    (_COUNTERS.c.window == excluded.window, _COUNTERS.c.hits + 1), else_=1
-                ),
-                "window": excluded.window,
-            },
-            returning=[_COUNTERS.c.key, _COUNTERS.c.hits],
+        statement = _UPSERTS[dialect, n] = Prepared(
+            upsert(
+                dialect,
+                _COUNTERS,
+                rows,
+                index_elements=[_COUNTERS.c.key],
+                set_=lambda excluded: {
+                    "hits": case(
+                        (_COUNTERS.c.window == excluded.window, _COUNTERS.c.hits + 1), else_=1
+                    ),
+                    "window": excluded.window,
+                },
+                returning=[_COUNTERS.c.key, _COUNTERS.c.hits],
+            )
         )
     return statement
 
@@ -118,9 +124,11 @@ def _counts_statement(n: int):
     statement = _COUNTS.get(n)
     if statement is None:
         keys = [bindparam(f"k{i}") for i in range(n)]
-        statement = _COUNTS[n] = select(
-            _COUNTERS.c.key, _COUNTERS.c.window, _COUNTERS.c.hits
-        ).where(_COUNTERS.c.key.in_(keys))
+        statement = _COUNTS[n] = Prepared(
+            select(_COUNTERS.c.key, _COUNTERS.c.window, _COUNTERS.c.hits).where(
+                _COUNTERS.c.key.in_(keys)
+            )
+        )
     return statement
 
 
@@ -145,10 +153,10 @@ def _increment_keys(session, keys: list[tuple[str, int]]) -> dict[str, int]:
     parameters = {}
     for i, (key, window) in enumerate(keys):
         parameters[f"k{i}"], parameters[f"w{i}"] = key, window
-    return dict(session.connection().execute(statement, parameters).all())
+    return dict(statement.rows(session, parameters))
 
 
-_GIVE_BACK = (
+_GIVE_BACK = Prepared(
     update(_COUNTERS)
     .where(
         _COUNTERS.c.key == bindparam("k"),
@@ -212,7 +220,7 @@ def reserve(keys: Iterable[tuple[str, str | None]]) -> Reservation:
 def _give_back_in(session, reservation: Reservation) -> None:
     """Give the hits back in the session's current transaction (same window only)."""
     for _name, key, window in reservation.taken:
-        session.connection().execute(_GIVE_BACK, {"k": key, "w": window})
+        _GIVE_BACK.rows(session, {"k": key, "w": window})
     reservation.taken = []
 
 
@@ -234,7 +242,7 @@ def guarded(keys: Iterable[tuple[str, str | None]], attempt: Callable):
     if not _enabled():
         return attempt()
     keys = list(keys)
-    refuse_over_quota(keys)  # one read refuses a flood without writing
+    _refuse_a_flood_first(keys)
     reservation = reserve(keys)
     try:
         result = attempt()
@@ -255,7 +263,7 @@ def counts(keys: Iterable[tuple[str, str | None]]) -> dict[tuple[str, str], int]
     found = {name_value: 0 for name_value in wanted.values()}
     statement = _counts_statement(len(wanted))
     parameters = {f"k{i}": key for i, key in enumerate(wanted)}
-    for key, window, hits in db.session.connection().execute(statement, parameters):
+    for key, window, hits in statement.rows(db.session, parameters):
         name, value = wanted[key]
         if window == _window(name):
             found[name, value] = hits
@@ -273,6 +281,14 @@ def refuse_over_quota(keys: Iterable[tuple[str, str | None]]) -> None:
     for (name, _value), hits in counts(keys).items():
         if hits >= _limit(name)[0]:
             raise TooManyRequests(_retry_after(name))
+
+
+def _refuse_a_flood_first(keys: list[tuple[str, str | None]]) -> None:
+    """On SQLite, one read refuses a flood before it queues for the single writer (reads run
+    beside it). PostgreSQL has no such queue: the counting upsert of ``reserve`` refuses as
+    well, in one round trip where the read and the upsert took two transactions."""
+    if db.session.get_bind().dialect.name == "sqlite":
+        refuse_over_quota(keys)
 
 
 def record_failures(keys: Iterable[tuple[str, str | None]]) -> None:
@@ -316,7 +332,7 @@ def rate_limited(attempts: Keys | None = None, failures: Keys | None = None):
                 return view(*args, **kwargs)
             attempt_keys = [(n, v) for n, v in (attempts() if attempts else ()) if v]
             failure_keys = [(n, v) for n, v in (failures() if failures else ()) if v]
-            refuse_over_quota(attempt_keys + failure_keys)  # a flood is refused by one read
+            _refuse_a_flood_first(attempt_keys + failure_keys)
             held = reserve(attempt_keys + failure_keys).only(n for n, _ in failure_keys)
             session = db.session
             session.info[_DEFERRED] = held

@@ -19,12 +19,13 @@ The short code (31 characters without 0/O, 1/I/L: 31⁶ ≈ 8.9 × 10⁸) is an 
 rotation. It carries no slot: it is looked up among the slots whose sign-in window is open
 now (of the phone's organisation once the phone is bound), so a guess must hit the current
 code (or the previous one, during the grace) of a slot open at that moment, and then still
-needs a phone bound to a trainee expected on that slot. With the per-phone attempt limit
-(``signin_client_attempts``: 60 a minute) and the per-address refusal limit
-(``signin_ip_failures``: 200 per 10 minutes) a guess succeeds with odds of about 10⁻⁴ per
-day of trying. Two open slots sharing a code at the same rotation (about k²/1.8 × 10⁹ for k
-open slots) are told apart by the phone's organisation; failing that the trainee is asked
-to type the next code, which differs.
+needs a phone bound to a trainee expected on that slot (a code is looked up only for a
+bound phone). With the per-phone attempt limit (``signin_client_attempts``: 60 a minute)
+and the per-phone refusal limit (``signin_client_failures``: 50 per 10 minutes) a bound
+phone guessing succeeds with odds of about 2 × 10⁻⁵ per day of trying. Two open slots
+sharing a code at the same rotation (about k²/1.8 × 10⁹ for k open slots) are told apart
+by the phone's organisation; failing that the trainee is asked to type the next code,
+which differs.
 """
 
 import base64

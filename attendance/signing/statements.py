@@ -1,9 +1,9 @@
 """The sign-in's prebuilt statements and the typed rows they answer with.
 
 A whole room signs at once, so the phone sign-in reads and writes through statements built
-once (SQLAlchemy Core, compiled and cached) instead of loading ORM objects; PostgreSQL
-does a sign-in in seven round trips. Everything these statements return is one of the
-frozen rows below, so the rest of ``signing`` sees one type per thing.
+once (SQLAlchemy Core), rendered once per database and run on the driver's cursor
+(``sql.Prepared``) instead of loading ORM objects. Everything these statements return is
+one of the frozen rows below, so the rest of ``signing`` sees one type per thing.
 """
 
 from dataclasses import dataclass
@@ -17,6 +17,7 @@ from attendance import evidence
 from attendance.clock import local_day
 from attendance.models import Composante, Device, Emargement, MonthPeriod, Pathway, Slot
 from attendance.models.trainee import on_pathway
+from attendance.sql import Prepared
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,32 +110,32 @@ class LockedInsert:
 
 
 # Parameters: trainee, slot, composante, org, day.
-_ENROLMENT = select(
-    exists().where(
-        Pathway.trainee_id == bindparam("trainee"),
-        *on_pathway(bindparam("composante"), bindparam("org"), bindparam("day")),
-    ),
-    select(Emargement.id)
-    .where(Emargement.slot_id == bindparam("slot"), Emargement.trainee_id == bindparam("trainee"))
-    .scalar_subquery(),
+_ENROLMENT = Prepared(
+    select(
+        exists().where(
+            Pathway.trainee_id == bindparam("trainee"),
+            *on_pathway(bindparam("composante"), bindparam("org"), bindparam("day")),
+        ),
+        select(Emargement.id)
+        .where(
+            Emargement.slot_id == bindparam("slot"), Emargement.trainee_id == bindparam("trainee")
+        )
+        .scalar_subquery(),
+    )
 )
 
 
 def read_enrolment(session: Session, slot: SlotContext, trainee_id: int) -> Enrolment:
     """The trainee's pathway enrolment on the slot and their record, in one statement."""
-    found, emargement_id = (
-        session.connection()
-        .execute(
-            _ENROLMENT,
-            {
-                "trainee": trainee_id,
-                "slot": slot.id,
-                "composante": slot.composante_id,
-                "org": slot.organisation_id,
-                "day": local_day(slot.starts_at),
-            },
-        )
-        .one()
+    found, emargement_id = _ENROLMENT.first(
+        session,
+        {
+            "trainee": trainee_id,
+            "slot": slot.id,
+            "composante": slot.composante_id,
+            "org": slot.organisation_id,
+            "day": local_day(slot.starts_at),
+        },
     )
     return Enrolment(bool(found), emargement_id)
 
@@ -177,7 +178,8 @@ _PHONE_CONTEXT = (
     .outerjoin(Device, Device.public_id == bindparam("device"))
     .where(Slot.id == bindparam("slot"))
 )
-_PHONE_CONTEXT_PG = _PHONE_CONTEXT.add_columns(*_enrolment_columns(Device.trainee_id))
+_PHONE_CONTEXT_PG = Prepared(_PHONE_CONTEXT.add_columns(*_enrolment_columns(Device.trainee_id)))
+_PHONE_CONTEXT = Prepared(_PHONE_CONTEXT)
 
 
 def read_phone_context(
@@ -185,27 +187,21 @@ def read_phone_context(
 ) -> PhoneContext | None:
     """The slot and the phone in one statement (a whole room sends these at once); on
     PostgreSQL also the phone's trainee's enrolment. None when there is no such slot."""
-    connection = session.connection()
     parameters = {"slot": slot_id, "device": device_public_id}
-    postgresql = connection.dialect.name == "postgresql"
+    postgresql = session.get_bind().dialect.name == "postgresql"
     if postgresql:
         parameters["tz"] = current_app.config["TIMEZONE"]
-    row = connection.execute(
-        _PHONE_CONTEXT_PG if postgresql else _PHONE_CONTEXT, parameters
-    ).one_or_none()
+    row = (_PHONE_CONTEXT_PG if postgresql else _PHONE_CONTEXT).first(session, parameters)
     if row is None:
         return None
     slot = SlotContext(*row[:8])
     phone = None
-    if row.device_trainee_id is not None:
+    device_organisation_id, device_trainee_id, phone_id, revoked_at = row[8:12]
+    if device_trainee_id is not None:
         phone = Phone(
-            device_public_id,
-            row.phone_id,
-            row.device_organisation_id,
-            row.device_trainee_id,
-            row.revoked_at,
+            device_public_id, phone_id, device_organisation_id, device_trainee_id, revoked_at
         )
-    enrolment = Enrolment(bool(row.on_pathway), row.record_id) if postgresql else None
+    enrolment = Enrolment(bool(row[12]), row[13]) if postgresql else None
     return PhoneContext(slot, phone, enrolment)
 
 
@@ -220,7 +216,7 @@ _MONTH_STATE = (
     .scalar_subquery()
     .label("month_state")
 )
-_SLOT_STATE = (
+_SLOT_STATE = Prepared(
     select(Slot.validated_at, Slot.starts_at, Composante.purchase_order_id, _MONTH_STATE)
     .join(Composante, Composante.id == Slot.composante_id)
     .where(Slot.id == bindparam("slot"))
@@ -232,23 +228,20 @@ def read_slot_state(
 ) -> SlotState:
     """The slot's validation and its month's state, in one statement (under the chain
     lock)."""
-    row = (
-        session.connection()
-        .execute(_SLOT_STATE, {"slot": slot_id, "org": organisation_id, "month": month})
-        .one()
-    )
+    row = _SLOT_STATE.first(session, {"slot": slot_id, "org": organisation_id, "month": month})
     return SlotState(*row)
 
 
-_INSERTS = {}  # table -> INSERT … RETURNING id, built once
+_INSERTS = {}  # (table, columns) -> INSERT … RETURNING id, built once
 _LOCK_INSERT_CHECK = {}  # (table, columns) -> the statement of ``lock_insert_check``
 
 
 def insert_returning_id(session: Session, table, values: dict) -> int:
-    statement = _INSERTS.get(table)
+    key = table, tuple(values)
+    statement = _INSERTS.get(key)
     if statement is None:
-        statement = _INSERTS[table] = insert(table).returning(table.c.id)
-    return session.connection().execute(statement, values).scalar_one()
+        statement = _INSERTS[key] = Prepared(insert(table).returning(table.c.id), values)
+    return statement.first(session, values)[0]
 
 
 def _lock_insert_check_statement(table, columns: tuple[str, ...]):
@@ -260,7 +253,7 @@ def _lock_insert_check_statement(table, columns: tuple[str, ...]):
             *(bindparam(f"r_{name}", type_=table.c[name].type) for name in columns)
         ).select_from(head)
         new = insert(table).from_select(columns, values).returning(table.c.id).cte("new_row")
-        statement = _LOCK_INSERT_CHECK[key] = (
+        statement = _LOCK_INSERT_CHECK[key] = Prepared(
             select(
                 new.c.id,
                 head.c.seq,
@@ -297,7 +290,7 @@ def lock_insert_check(
     parameters |= {"head_org": organisation_id, "head_chain": chain}
     parameters |= {"slot": slot_id, "org": organisation_id, "month": month}
     statement = _lock_insert_check_statement(table, tuple(values))
-    row = session.connection().execute(statement, parameters).one_or_none()
+    row = statement.first(session, parameters)
     if row is None:
         return None
-    return LockedInsert(row.id, row.seq, row.last_hash, SlotState(*row[3:]))
+    return LockedInsert(row[0], row[1], row[2], SlotState(*row[3:]))

@@ -8,6 +8,7 @@ from attendance import create_app
 from attendance.extensions import db
 from attendance.models import ApiToken, RateLimitCounter
 from attendance.security.ratelimit import DEFAULT_LIMITS
+from attendance.signing.kiosk import KIOSK_COOKIE, start_kiosk
 from tests.api.helpers import assert_error, count
 from tests.concurrency import burst, tally
 from tests.factories import (
@@ -15,6 +16,7 @@ from tests.factories import (
     bind_phone,
     csrf_form,
     gen_org,
+    gen_slot_code,
     gen_user,
     make_room,
     signature_data_url,
@@ -142,3 +144,81 @@ def test_a_burst_of_wrong_passwords_tries_exactly_the_account_limit(app):
         (401, "UNAUTHORIZED"): LOGIN_LIMIT,
         (429, "TOO_MANY_REQUESTS"): 40 - LOGIN_LIMIT,
     }
+
+
+def _classroom_client(app, address="192.0.2.10"):
+    """A phone on the classroom's Wi-Fi: every phone leaves by the router's one address."""
+    client = app.test_client()
+    client.environ_base["REMOTE_ADDR"] = address
+    return client
+
+
+def test_one_phone_s_refusals_do_not_lock_its_classmates_out(app):
+    """Refusals are counted per phone, not per address: a broken (or malicious) phone
+    sending malformed sign-ins behind a classroom's router is stopped, the phone next to it
+    still signs. (Counted per address, the noisy phone locked the whole room out.)"""
+    app.config["SIGNING_COOKIE_SECURE"] = False
+    app.config["RATE_LIMITS"] = {"signin_ip_failures": (5, 600), "signin_client_failures": (5, 600)}
+    room = make_room(n_trainees=2)
+    noisy, quiet = bind_phone(room.trainees[0]), bind_phone(room.trainees[1])
+    code = gen_slot_code(room.slot)
+    db.session.commit()
+    phone_a, phone_b = _classroom_client(app), _classroom_client(app)
+    phone_a.set_cookie("attendance_device", noisy)
+    phone_b.set_cookie("attendance_device", quiet)
+    malformed = {"slot_id": room.slot.id, "token": "not-a-ticket", "signature": "nope"}
+    statuses = [phone_a.post("/api/signins", json=malformed).status_code for _ in range(8)]
+    assert 429 not in statuses[:5] and statuses[-1] == 429  # the noisy phone is stopped
+    signed = phone_b.post(
+        "/api/signins",
+        json={"slot_id": room.slot.id, "token": code, "signature": signature_data_url()},
+    )
+    assert signed.status_code == 201, signed.get_json()
+
+
+def test_a_flood_without_any_credential_does_not_lock_out_the_phones_behind_it(app):
+    """A request with no credential at all is counted against its address; phones that
+    carry their own cookie keep their own counts."""
+    app.config["SIGNING_COOKIE_SECURE"] = False
+    app.config["RATE_LIMITS"] = {"signin_ip_failures": (5, 600), "signin_client_failures": (5, 600)}
+    room = make_room(n_trainees=1)
+    phone = bind_phone(room.trainee)
+    code = gen_slot_code(room.slot)
+    db.session.commit()
+    anonymous = _classroom_client(app)
+    body = {"slot_id": room.slot.id, "token": "not-a-ticket", "signature": "nope"}
+    statuses = [anonymous.post("/api/signins", json=body).status_code for _ in range(7)]
+    assert statuses[-1] == 429
+    classmate = _classroom_client(app)
+    classmate.set_cookie("attendance_device", phone)
+    signed = classmate.post(
+        "/api/signins",
+        json={"slot_id": room.slot.id, "token": code, "signature": signature_data_url()},
+    )
+    assert signed.status_code == 201, signed.get_json()
+
+
+def test_the_room_s_kiosk_has_a_refusal_budget_of_its_own(app):
+    """The kiosk tablet serves the whole room: its refusals count under the kiosk's own
+    limit, not the one of a single phone, and a phone of the same room keeps its own."""
+    app.config["SIGNING_COOKIE_SECURE"] = False
+    app.config["RATE_LIMITS"] = {
+        "signin_client_failures": (2, 600),
+        "signin_kiosk_failures": (4, 600),
+    }
+    room = make_room(n_trainees=1)
+    phone = bind_phone(room.trainee)
+    code = gen_slot_code(room.slot)
+    tablet = _classroom_client(app)
+    tablet.set_cookie(KIOSK_COOKIE, start_kiosk(db.session, room.slot))
+    db.session.commit()
+    refused = {"trainee_id": room.trainee.id, "pin": "0000", "signature": signature_data_url()}
+    statuses = [tablet.post("/api/signins/kiosk", json=refused).status_code for _ in range(5)]
+    assert 429 not in statuses[:4] and statuses[4] == 429, statuses  # 4, not a phone's 2
+    classmate = _classroom_client(app)
+    classmate.set_cookie("attendance_device", phone)
+    signed = classmate.post(
+        "/api/signins",
+        json={"slot_id": room.slot.id, "token": code, "signature": signature_data_url()},
+    )
+    assert signed.status_code == 201, signed.get_json()

@@ -54,7 +54,7 @@ def _refusal(call) -> DomainError:
 def _failures() -> int:
     db.session.rollback()
     keys = db.session.scalars(select(RateLimitCounter)).all()
-    return sum(row.hits for row in keys if row.key.startswith("signin_ip_failures:"))
+    return sum(row.hits for row in keys if row.key.startswith("signin_client_failures:"))
 
 
 def test_the_projected_url_is_short_and_its_qr_at_most_41_modules(app, room):
