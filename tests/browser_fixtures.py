@@ -149,9 +149,13 @@ def page(chromium, request):
 
 
 @pytest.fixture
-def browser_context(chromium, request):
+def browser_context(chromium, live_server, request):
     """``browser_context(**options)`` opens a context (a phone, a tablet, a second person)
-    whose pages are watched like ``page``'s: their console errors fail the test."""
+    whose pages are watched like ``page``'s: their console errors fail the test.
+
+    It asks for ``live_server`` so the server stops after the contexts close: a page still
+    open on a polling roster would otherwise report the stopped server as a console error
+    (whichever order the test lists its fixtures in)."""
     errors: list[str] = []
     opened = []
 
