@@ -24,7 +24,7 @@ from attendance.hours.classes import (
     DISTANCE,
     REGROUPEMENT,
 )
-from attendance.hours.compliance import compliance_view
+from attendance.hours.compliance import correction_lines, slot_lines
 from attendance.hours.limits import EXCEEDED, OK
 from attendance.models import (
     Composante,
@@ -36,6 +36,7 @@ from attendance.models import (
     Slot,
     Trainee,
 )
+from attendance.models.types import utcnow
 from attendance.months.lock import month_label
 
 MINUTE_KEYS = (
@@ -258,10 +259,13 @@ def build_declaration(
 
 def blockers(session: Session, org: Organisation, order: PurchaseOrder, month: date) -> list[dict]:
     """What stops validation, in French: unsigned or unvalidated slots, corrections not yet
-    validated. Never a cap: an excess is shown and left unbilled (R3, R4, R10)."""
-    view = compliance_view(session, org, order.id, month)
+    validated. Never a cap: an excess is shown and left unbilled (R3, R4, R10).
+
+    Reads only the month's slots and corrections: the caps and billable hours the compliance
+    view also computes (most of its cost) play no part in what blocks."""
+    month = clock.first_of_month(month)
     found = []
-    for slot in view.slots:
+    for slot in slot_lines(session, org, order, month, utcnow()):
         when = f"{slot.title or slot.composante_code} du {slot.starts_at:%d/%m}"
         if slot.missing_trainees:
             found.append(
@@ -280,7 +284,7 @@ def blockers(session: Session, org: Organisation, order: PurchaseOrder, month: d
                     "message": f"{when} : séance non validée par le formateur",
                 }
             )
-    for correction in view.corrections:
+    for correction in correction_lines(session, org, order, month):
         if not correction.validated:
             found.append(
                 {
