@@ -139,6 +139,10 @@ def _fail_on(errors: list[str], request) -> None:
 @pytest.fixture
 def page(chromium, request):
     """A fresh context per test; what the page reports as an error fails the test."""
+    if "live_server" in request.fixturenames:
+        # Set up before the page, so the server stops after the page closes (a polling page
+        # would report the stopped server as a console error), whatever the argument order.
+        request.getfixturevalue("live_server")
     context = chromium.new_context(locale="fr-FR", timezone_id="Europe/Paris")
     page = context.new_page()
     errors: list[str] = []
