@@ -25,6 +25,21 @@ MARCH = date(2026, 3, 1)
 APRIL = date(2026, 4, 1)
 
 
+def mark_month_validated(room) -> MonthPeriod:
+    """The month of ``room``'s slot recorded as validated directly (no sync, no frozen
+    figures): enough for the guards that refuse writes into a validated month."""
+    period = MonthPeriod(
+        organisation_id=room.org.id,
+        purchase_order_id=room.composante.purchase_order_id,
+        month=clock.local_day(room.slot.starts_at).replace(day=1),
+        state="validated",
+        version=1,
+    )
+    db.session.add(period)
+    db.session.commit()
+    return period
+
+
 def validate_month(order, month: date = MARCH, user=None, trainer=None) -> MonthPeriod:
     """Walk ``order``'s ``month`` through the cycle as users do: ``trainer`` (by default an
     administrator) validates every slot still open — trainees who did not sign are recorded

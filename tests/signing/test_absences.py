@@ -14,12 +14,12 @@ from attendance.models import (
     Emargement,
     EmargementRevision,
     EvidenceEntry,
-    MonthPeriod,
 )
 from attendance.signing import absences, roster
 from tests.factories import (
     gen_emargement,
     gen_user,
+    mark_month_validated,
     signature_data_url,
     tiny_pdf,
     tiny_png,
@@ -48,19 +48,6 @@ def _upload(client, room, headers, content: bytes, name="justificatif.pdf", mime
 def _mark_absent(client, room, headers):
     response = client.patch(_line_url(room), headers=headers, json={"status": "absent"})
     assert response.status_code == 200, response.get_json()
-
-
-def _validate_month(room) -> None:
-    db.session.add(
-        MonthPeriod(
-            organisation_id=room.org.id,
-            purchase_order_id=room.composante.purchase_order_id,
-            month=local_day(room.slot.starts_at).replace(day=1),
-            state="validated",
-            version=1,
-        )
-    )
-    db.session.commit()
 
 
 def test_trainer_marks_absent_and_justifies_in_one_request_with_history(
@@ -200,7 +187,7 @@ def test_justification_stays_open_after_the_slot_until_the_month_is_validated(
     locked = client.patch(_line_url(room), headers=trainer_headers, json={"late_minutes": 5})
     assert locked.get_json()["code"] == "SLOT_VALIDATED"
 
-    _validate_month(room)
+    mark_month_validated(room)
     before = (_count(EmargementRevision), _count(EvidenceEntry))
     refused = client.patch(
         _line_url(room),

@@ -20,25 +20,18 @@ from attendance.models import (
 )
 from attendance.signing.devices import DEVICE_COOKIE
 from attendance.signing.signins import issue_slot_qr
-from tests.factories import bind_phone, make_room, signature_data_url, token_for
+from tests.factories import (
+    bind_phone,
+    make_room,
+    mark_month_validated,
+    signature_data_url,
+    token_for,
+)
 
 
 def _count(model) -> int:
     db.session.commit()  # a fresh snapshot (SQLite keeps its read transaction's)
     return db.session.scalar(select(func.count()).select_from(model))
-
-
-def _validate_month(room) -> None:
-    db.session.add(
-        MonthPeriod(
-            organisation_id=room.org.id,
-            purchase_order_id=room.composante.purchase_order_id,
-            month=local_day(room.slot.starts_at).replace(day=1),
-            state="validated",
-            version=1,
-        )
-    )
-    db.session.commit()
 
 
 @pytest.fixture
@@ -51,7 +44,7 @@ def test_a_phone_cannot_sign_into_a_validated_month(client, locked_room):
     room = locked_room
     credential = bind_phone(room.trainee)
     token, _ = issue_slot_qr(db.session, room.slot)
-    _validate_month(room)
+    mark_month_validated(room)
     entries = _count(EvidenceEntry)
     client.set_cookie(DEVICE_COOKIE, credential)
     response = client.post(
@@ -66,7 +59,7 @@ def test_a_phone_cannot_sign_into_a_validated_month(client, locked_room):
 def test_the_trainer_cannot_mark_or_validate_in_a_validated_month(client, locked_room):
     room = locked_room
     headers = token_for(room.trainer)
-    _validate_month(room)
+    mark_month_validated(room)
     mark = client.patch(
         f"/api/slots/{room.slot.id}/roster/{room.trainee.id}",
         json={"status": "absent"},
@@ -91,7 +84,7 @@ def test_a_correction_after_slot_validation_is_refused_in_a_validated_month(clie
         json={"signature": signature_data_url()},
         headers=headers,
     )
-    _validate_month(room)
+    mark_month_validated(room)
     response = client.post(
         f"/api/slots/{room.slot.id}/corrections",
         headers=headers,
