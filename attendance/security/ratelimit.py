@@ -277,7 +277,8 @@ def _retry_after(name: str) -> int:
 
 def refuse_over_quota(keys: Iterable[tuple[str, str | None]]) -> None:
     """Refuse (429) when any (limit, value) already used its quota: one read for all. A
-    fast refusal only; what lets a request through is ``reserve``."""
+    fast refusal only; what lets a request through is the counting upsert (``reserve``,
+    ``counted_with_outcome``)."""
     for (name, _value), hits in counts(keys).items():
         if hits >= _limit(name)[0]:
             raise TooManyRequests(_retry_after(name))
@@ -300,23 +301,120 @@ def record_failures(keys: Iterable[tuple[str, str | None]]) -> None:
 
 
 _DEFERRED = "rate_limit_deferred"
+_WITH_THE_WRITE = "rate_limit_with_the_write"
 
 
 @contextmanager
 def attempts_counted_with(session):
-    """Settle the request's counters inside its logged write (``signing.common``): the
-    failure hits it holds are given back by one statement in a transaction that commits
-    anyway, instead of a transaction of their own. When that write fails they are settled
+    """Settle the request's counters inside its logged write (``signing.common``), in a
+    transaction that commits anyway instead of one of its own: the attempts of a request
+    counted with its outcome (``counted_with_outcome``) are counted here, and refused (429,
+    the write rolled back) when one comes back over its limit; the failure hits a
+    ``rate_limited`` request holds are given back. When the write fails they are settled
     after the view, like those of a request that never reaches a write."""
     pending = session.info.pop(_DEFERRED, None)
     if pending is not None:
         _give_back_in(session, pending)
+    attempts = session.info.pop(_WITH_THE_WRITE, None)
+    if attempts is not None and attempts.taken:
+        _refuse_over(attempts.taken, _increment_taken(session, attempts.taken))
     try:
         yield
     except BaseException:
         if pending is not None:
             session.info[_DEFERRED] = pending
+        if attempts is not None:
+            session.info[_WITH_THE_WRITE] = attempts
         raise
+
+
+def _taken(keys: Iterable[tuple[str, str | None]]) -> list[tuple[str, str, int]]:
+    return [(name, _key(name, value), _window(name)) for name, value in keys if value]
+
+
+def _increment_taken(session, taken: list[tuple[str, str, int]]) -> dict[str, int]:
+    return _increment_keys(session, [(key, window) for _, key, window in taken])
+
+
+def _refuse_over(taken: list[tuple[str, str, int]], hits: dict[str, int]) -> None:
+    """429 when a count taken under its row lock is over its limit: the decision of
+    parallel requests is on counts none of them share, so a burst gets exactly the limit."""
+    for name, key, _window_taken in taken:
+        if hits[key] > _limit(name)[0]:
+            raise TooManyRequests(_retry_after(name))
+
+
+def _count_after(session, taken: list[tuple[str, str, int]], refuse: bool = True) -> None:
+    """Count a request that wrote nothing (refused, or answered without a logged write), in
+    a transaction of its own, and refuse it (``refuse``: 429) when a count comes back over
+    its limit: what it would have answered is not told past the quota. A request that
+    succeeded is not refused after its work is committed: the next one is, by the read."""
+    if not taken:
+        return
+    session.commit()  # end the read snapshot (the request's work was rolled back)
+    with sqlite_writer(session):
+        try:
+            hits = _increment_taken(session, taken)
+            session.commit()
+        except BaseException:
+            session.rollback()
+            raise
+    if refuse:
+        _refuse_over(taken, hits)
+
+
+def _failed(error: BaseException) -> bool:
+    status = getattr(error, "status", None) or getattr(error, "code", None)
+    return isinstance(error, DomainError | HTTPException) and status in FAILURE_STATUSES
+
+
+def counted_with_outcome(attempts: Keys, failures: Keys):
+    """Wrap a view whose success makes a logged write (the sign-ins): one read refuses
+    (429) a client already at a limit; the attempt is then counted inside the view's logged
+    write, and a refused request (a failure status) counts its attempt and its failure
+    after its rollback. The decision is on counts returned by the counting upserts, so a
+    burst gets exactly the limit through as with ``rate_limited``, at the cost of the
+    write's own transaction instead of one more: a sign-in makes one write transaction,
+    which on SQLite is one turn at the single writer's gate instead of two."""
+
+    def decorator(view):
+        @wraps(view)
+        def wrapper(*args, **kwargs):
+            if not _enabled():
+                return view(*args, **kwargs)
+            attempt_keys = [(n, v) for n, v in attempts() if v]
+            failure_keys = [(n, v) for n, v in failures() if v]
+            refuse_over_quota(attempt_keys + failure_keys)
+            session = db.session
+            session.info[_WITH_THE_WRITE] = Reservation(_taken(attempt_keys))
+            try:
+                response = make_response(view(*args, **kwargs))
+            except TooManyRequests:
+                session.rollback()
+                session.info.pop(_WITH_THE_WRITE, None)  # a refused request counts nothing
+                raise
+            except BaseException as error:
+                session.rollback()
+                left = session.info.pop(_WITH_THE_WRITE, None)
+                taken = (left.taken if left else []) + (
+                    _taken(failure_keys) if _failed(error) else []
+                )
+                _count_after(session, taken)
+                raise
+            left = session.info.pop(_WITH_THE_WRITE, None)
+            taken = (left.taken if left else []) + (
+                _taken(failure_keys) if response.status_code in FAILURE_STATUSES else []
+            )
+            if taken:
+                refused = response.status_code >= 400
+                if refused:
+                    session.rollback()
+                _count_after(session, taken, refuse=refused)
+            return response
+
+        return wrapper
+
+    return decorator
 
 
 def rate_limited(attempts: Keys | None = None, failures: Keys | None = None):

@@ -5,7 +5,7 @@ one phone sending malformed sign-ins locked the whole room out for ten minutes."
 
 from flask import request
 
-from attendance.security.ratelimit import client_ip, rate_limited
+from attendance.security.ratelimit import client_ip, counted_with_outcome, rate_limited
 from attendance.signing.devices import DEVICE_COOKIE
 from attendance.signing.kiosk import KIOSK_COOKIE
 from attendance.sql import queues_its_writes
@@ -53,12 +53,13 @@ def invitation_failure_keys() -> list[tuple[str, str | None]]:
     return [("invitation_ip_failures", client_ip())]
 
 
-_signin_quotas = rate_limited(attempts=signin_attempt_keys, failures=signin_failure_keys)
+_signin_quotas = counted_with_outcome(attempts=signin_attempt_keys, failures=signin_failure_keys)
 
 
 def signin_limited(view):
-    """A sign-in endpoint: its quotas, and its writes queued one by one (logged writes,
-    counters), not the whole request."""
+    """A sign-in endpoint: its quotas, counted with its outcome (its attempt inside its
+    logged write, a refusal after its rollback), and its writes queued one by one (logged
+    writes, counters), not the whole request."""
     return queues_its_writes(_signin_quotas(view))
 
 
