@@ -84,6 +84,7 @@ ROOM_SIZE = 25
 OTHER_CPU_LIMIT_MS = 0.5  # per request: above it, the machine was too busy to measure
 APP_TARGET = "attendance:create_app()"
 FLOOR_TARGET = "benchmarks.signin:floor_app()"
+FRAMEWORK_TARGET = "benchmarks.signin:framework_app()"
 
 __all__ = ["cpu_per_request", "cpu_snapshot", "p95", "percentile"]
 
@@ -529,8 +530,9 @@ def _claims(keys: _Keys, token, typ: str, audience: str) -> dict:
         raise Refused(401, "TOKEN_INVALID") from None
 
 
-def floor_app():
-    """The raw floor: ``POST /api/signins`` as the app answers it, on the bare driver."""
+def floor_app(framework: bool = False):
+    """The raw floor: ``POST /api/signins`` as the app answers it, on the bare driver
+    (``framework``: the sign-in function alone, for ``framework_app``)."""
     from zoneinfo import ZoneInfo
 
     from attendance.evidence import GENESIS, ORGANISATION, entry_hash, record_digest, slot_chain
@@ -581,7 +583,6 @@ def floor_app():
     keys = _Keys(read_keys)
 
     def signin(environ) -> dict:
-        now = datetime.now(UTC)
         body = environ["wsgi.input"].read(int(environ.get("CONTENT_LENGTH") or 0))
         try:
             data = json.loads(body)
@@ -591,11 +592,21 @@ def floor_app():
         cookies = dict(
             part.strip().partition("=")[::2] for part in environ.get("HTTP_COOKIE", "").split(";")
         )
-        credential = cookies.get("attendance_device")
+        return sign(
+            slot_id,
+            token,
+            signature,
+            cookies.get("attendance_device"),
+            environ.get("REMOTE_ADDR"),
+            environ.get("HTTP_USER_AGENT", ""),
+        )
+
+    def sign(slot_id, token, signature, credential, ip, user_agent) -> dict:
+        """The sign-in once its body and cookie are read."""
+        now = datetime.now(UTC)
         if not credential:
             raise Refused(401, "DEVICE_UNKNOWN")
-        ip = environ.get("REMOTE_ADDR")
-        user_agent = environ.get("HTTP_USER_AGENT", "")[:500]
+        user_agent = user_agent[:500]
         ticket = _claims(keys, token, "signin+jwt", "attendance:signin")
         device = _claims(keys, credential, "device+jwt", "attendance:device")
         if ticket.get("slot") != slot_id:
@@ -860,6 +871,9 @@ def floor_app():
                 fcntl.flock(gate_fd, fcntl.LOCK_UN)
         return _answer(values, new_id)
 
+    if framework:
+        return sign
+
     def application(environ, start_response):
         path, method = environ.get("PATH_INFO"), environ.get("REQUEST_METHOD")
         if path == "/healthz":
@@ -880,6 +894,54 @@ def floor_app():
         return [body]
 
     return application
+
+
+def framework_app():
+    """The framework floor: the raw floor's sign-in served by the web stack the project is
+    built on (Flask, flask-smorest parsing the body into the app's ``PhoneSignIn`` schema
+    and dumping the answer through its ``SignedSchema``), nothing else: no ORM session, no
+    hooks of the app. What the stack alone costs over a bare WSGI function, measured in
+    the same run, is what no sign-in built on it can save."""
+    from flask import Flask, jsonify, request
+    from flask_smorest import Api, Blueprint
+
+    from attendance.api.signins import PhoneSignIn, SignedSchema
+
+    sign = floor_app(framework=True)
+    app = Flask(__name__)
+    app.config.update(API_TITLE="floor", API_VERSION="v1", OPENAPI_VERSION="3.0.3")
+    api = Api(app)
+    blp = Blueprint("signins", __name__, url_prefix="/api/signins")
+
+    @blp.post("")
+    @blp.arguments(PhoneSignIn)
+    @blp.response(201, SignedSchema)
+    def post_phone_signin(data):
+        answer = sign(
+            data["slot_id"],
+            data["token"],
+            data["signature"],
+            request.cookies.get("attendance_device"),
+            request.remote_addr,
+            request.headers.get("User-Agent", ""),
+        )
+        return {
+            **answer,
+            "id": answer["emargement_id"],
+            "signed_at": datetime.fromisoformat(answer["signed_at"]),
+        }
+
+    api.register_blueprint(blp)
+
+    @app.errorhandler(Refused)
+    def refused(error):
+        return jsonify(code=error.code), error.status
+
+    @app.get("/healthz")
+    def healthz():
+        return "ok"
+
+    return app
 
 
 def _answer(values: dict, new_id: int) -> dict:
@@ -1074,11 +1136,11 @@ class Phases:
 def serve(kind: str, who: str, url: str, port: int, args, jobs: list, phases: Phases) -> dict:
     """One server (the app or the floor): warm it, then the closed loop, then the open
     loop at each rate; prints a line per phase."""
-    target = APP_TARGET if who == "app" else FLOOR_TARGET
+    target = {"app": APP_TARGET, "floor": FLOOR_TARGET, "framework": FRAMEWORK_TARGET}[who]
     server = start_gunicorn(url, port, args.workers, args.threads, target)
     signin = make_signin(signature_data_url())
     result = {"errors": 0, "ok": 0, "open": {}}
-    tag = f"[{kind}] {who:<5}"
+    tag = f"[{kind}] {who:<9}"
     try:
         warm, jobs = jobs[: args.clients], jobs[args.clients :]
         run_clients(port, [[None] * 20 for _ in range(args.clients)], healthz)
@@ -1100,7 +1162,7 @@ def serve(kind: str, who: str, url: str, port: int, args, jobs: list, phases: Ph
             f"CPU per sign-in: {_cpu_line(cpu)}",
             flush=True,
         )
-        if who == "floor" and args.no_floor_open:
+        if who == "framework" or (who == "floor" and args.no_floor_open):
             return result
         for rate in args.rates:
             count = int(rate * args.seconds)
@@ -1139,7 +1201,8 @@ def bench(kind: str, args) -> dict:
     try:
         began = time.perf_counter()
         for_floor, for_app = needed(args, not args.no_floor_open), needed(args)
-        prepared = seed(url, for_floor + for_app, args.slots_per_room)
+        for_framework = needed(args, open_loops=False)
+        prepared = seed(url, for_floor + for_framework + for_app, args.slots_per_room)
         print(
             f"[{kind}] seeded {len(prepared)} (slot, bound phone) pairs, "
             f"{args.slots_per_room} slots per room of {ROOM_SIZE}, "
@@ -1148,7 +1211,11 @@ def bench(kind: str, args) -> dict:
         )
         phases = Phases(kind, url)
         port = args.port + (0 if kind == "sqlite" else 2)
-        floor_jobs, app_jobs = prepared[:for_floor], prepared[for_floor:]
+        floor_jobs, framework_jobs, app_jobs = (
+            prepared[:for_floor],
+            prepared[for_floor : for_floor + for_framework],
+            prepared[for_floor + for_framework :],
+        )
         floor = serve(kind, "floor", url, port + 1, args, floor_jobs, phases)
         problem = verify(url, floor["ok"])
         print(
@@ -1159,8 +1226,12 @@ def bench(kind: str, args) -> dict:
         if floor["errors"] or problem:
             # A floor that fails sign-ins answers them cheaply: it is no floor.
             phases.busy.append(f"{kind} floor failed {floor['errors']} sign-ins")
+        framework = serve(kind, "framework", url, port + 1, args, framework_jobs, phases)
+        problem = verify(url, floor["ok"] + framework["ok"])
+        if framework["errors"] or problem:
+            phases.busy.append(f"{kind} framework floor failed {framework['errors']} sign-ins")
         app = serve(kind, "app", url, port, args, app_jobs, phases)
-        problem = verify(url, floor["ok"] + app["ok"])
+        problem = verify(url, floor["ok"] + framework["ok"] + app["ok"])
         print(
             f"[{kind}] app records and evidence chain verified"
             + (f" (but {problem})" if problem else ""),
@@ -1173,6 +1244,8 @@ def bench(kind: str, args) -> dict:
             "signin_per_s": app["per_s"],
             "floor_per_s": floor["per_s"],
             "vs_floor": app["per_s"] / floor["per_s"],
+            "framework_per_s": framework["per_s"],
+            "vs_framework": app["per_s"] / framework["per_s"],
             "top_rate": top,
             "open_p95": app["open"][top][95],
             "open_p99": app["open"][top][99],
@@ -1181,8 +1254,10 @@ def bench(kind: str, args) -> dict:
         }
         print(
             f"[{kind}] sign-in {app['per_s']:.0f}/s at {app['cpu']:.2f} ms CPU, floor "
-            f"{floor['per_s']:.0f}/s at {floor['cpu']:.2f} ms: vs_floor {result['vs_floor']:.2f}"
-            f"; one durable INSERT+COMMIT takes {durable:.2f} ms here",
+            f"{floor['per_s']:.0f}/s at {floor['cpu']:.2f} ms: vs_floor {result['vs_floor']:.2f}; "
+            f"framework floor {framework['per_s']:.0f}/s at {framework['cpu']:.2f} ms "
+            f"({framework['per_s'] / floor['per_s']:.2f} of the floor): vs_framework "
+            f"{result['vs_framework']:.2f}; one durable INSERT+COMMIT takes {durable:.2f} ms here",
             flush=True,
         )
         return result
@@ -1229,12 +1304,20 @@ def main() -> None:
             f"VOID: anything else running used more than {OTHER_CPU_LIMIT_MS} ms CPU per "
             "request, or the floor failed: " + "; ".join(busy)
         )
-    top = f"open{worst['top_rate']:g}"
-    print(
-        f"RESULT signin_per_s={worst['signin_per_s']:.1f} "
-        f"floor_per_s={worst['floor_per_s']:.1f} vs_floor={worst['vs_floor']:.2f} "
-        f"{top}_p95_ms={worst['open_p95']:.1f} {top}_p99_ms={worst['open_p99']:.1f} "
-        f"errors={sum(result['errors'] for result in results)}" + (" void=1" if busy else "")
+    for result in results if len(results) > 1 else []:
+        print(f"RESULT[{result['db']}] {_result_fields(result, result['errors'])}")
+    errors = sum(result["errors"] for result in results)
+    print(f"RESULT {_result_fields(worst, errors)}" + (" void=1" if busy else ""))
+
+
+def _result_fields(result: dict, errors: int) -> str:
+    top = f"open{result['top_rate']:g}"
+    return (
+        f"signin_per_s={result['signin_per_s']:.1f} "
+        f"floor_per_s={result['floor_per_s']:.1f} vs_floor={result['vs_floor']:.2f} "
+        f"{top}_p95_ms={result['open_p95']:.1f} {top}_p99_ms={result['open_p99']:.1f} "
+        f"errors={errors} framework_per_s={result['framework_per_s']:.1f} "
+        f"vs_framework={result['vs_framework']:.2f}"
     )
 
 

@@ -38,20 +38,28 @@ CONTENT_SECURITY_POLICY = "; ".join(
 )
 
 
+_SECURITY_HEADERS = (
+    ("Content-Security-Policy", CONTENT_SECURITY_POLICY),
+    ("X-Content-Type-Options", "nosniff"),
+    ("X-Frame-Options", "DENY"),
+    ("Referrer-Policy", "same-origin"),
+    ("Permissions-Policy", "camera=(self), microphone=(), geolocation=(), payment=()"),
+    ("Cross-Origin-Opener-Policy", "same-origin"),
+)
+# Only when the service is served over HTTPS (the secure-cookie setting says so).
+_HTTPS_HEADERS = (*_SECURITY_HEADERS, ("Strict-Transport-Security", "max-age=31536000"))
+
+
 def _security_headers(app):
     def add_headers(response):
+        """Each header unless the view set its own. The names present are read once:
+        ``Headers.setdefault`` scans them all for each header, on every response."""
         headers = response.headers
-        headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
-        headers.setdefault("X-Content-Type-Options", "nosniff")
-        headers.setdefault("X-Frame-Options", "DENY")
-        headers.setdefault("Referrer-Policy", "same-origin")
-        headers.setdefault(
-            "Permissions-Policy", "camera=(self), microphone=(), geolocation=(), payment=()"
-        )
-        headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
-        if app.config.get("SESSION_COOKIE_SECURE"):
-            # Only when the service is served over HTTPS (the secure-cookie setting says so).
-            headers.setdefault("Strict-Transport-Security", "max-age=31536000")
+        present = {name.lower() for name, _value in headers}
+        wanted = _HTTPS_HEADERS if app.config.get("SESSION_COOKIE_SECURE") else _SECURITY_HEADERS
+        for name, value in wanted:
+            if name.lower() not in present:
+                headers.add(name, value)
         return response
 
     return add_headers

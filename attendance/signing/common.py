@@ -278,8 +278,8 @@ def _loaded_columns(instance) -> dict | None:
         state = inspect(instance)
     except NoInspectionAvailable:
         return None
-    if not getattr(state, "mapper", None):
-        return None
+    if not getattr(state, "mapper", None) or state.session_id is None:
+        return None  # not in the session (a sign-in's new row): the commit expires nothing
     return {
         attr.key: state.dict[attr.key]
         for attr in state.mapper.column_attrs
