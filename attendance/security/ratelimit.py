@@ -315,6 +315,9 @@ def attempts_counted_with(session):
     pending = session.info.pop(_DEFERRED, None)
     if pending is not None:
         _give_back_in(session, pending)
+    unchecked = session.info.pop(_UNCHECKED, None)
+    if unchecked:
+        refuse_counted(unchecked, _read_taken(session, unchecked))
     attempts = session.info.pop(_WITH_THE_WRITE, None)
     if attempts is not None and attempts.taken:
         _refuse_over(attempts.taken, _increment_taken(session, attempts.taken))
@@ -326,6 +329,33 @@ def attempts_counted_with(session):
         if attempts is not None:
             session.info[_WITH_THE_WRITE] = attempts
         raise
+
+
+_UNCHECKED = "rate_limit_unchecked"
+
+
+def quota_to_check(session) -> list[tuple[str, str, int]] | None:
+    """The (limit name, counter key, window) the request has still to check against its
+    limits, for a view to read with its own first statement (the sign-in reads them with
+    its slot and phone: one round trip fewer), then to judge with ``refuse_counted``.
+    Taken: once asked, the view checks them. None when there is nothing left to check."""
+    return session.info.pop(_UNCHECKED, None) or None
+
+
+def refuse_counted(taken: list[tuple[str, str, int]], hits: Iterable[int | None]) -> None:
+    """429 when a counter read for ``taken`` (its current window's hits, None: no hit yet)
+    already reached its limit."""
+    for (name, _key_taken, _window_taken), count in zip(taken, hits, strict=True):
+        if (count or 0) >= _limit(name)[0]:
+            raise TooManyRequests(_retry_after(name))
+
+
+def _read_taken(session, taken: list[tuple[str, str, int]]) -> list[int]:
+    """The current hits of each counter of ``taken``, in one statement."""
+    statement = _counts_statement(len(taken))
+    rows = statement.rows(session, {f"k{i}": key for i, (_, key, _) in enumerate(taken)})
+    found = {(key, window): hits for key, window, hits in rows}
+    return [found.get((key, window), 0) for _, key, window in taken]
 
 
 def _taken(keys: Iterable[tuple[str, str | None]]) -> list[tuple[str, str, int]]:
@@ -369,13 +399,15 @@ def _failed(error: BaseException) -> bool:
 
 
 def counted_with_outcome(attempts: Keys, failures: Keys):
-    """Wrap a view whose success makes a logged write (the sign-ins): one read refuses
-    (429) a client already at a limit; the attempt is then counted inside the view's logged
-    write, and a refused request (a failure status) counts its attempt and its failure
-    after its rollback. The decision is on counts returned by the counting upserts, so a
-    burst gets exactly the limit through as with ``rate_limited``, at the cost of the
-    write's own transaction instead of one more: a sign-in makes one write transaction,
-    which on SQLite is one turn at the single writer's gate instead of two."""
+    """Wrap a view whose success makes a logged write (the sign-ins). One read refuses
+    (429) a client already at a limit: on SQLite before the view, so a flood never queues
+    for the single writer; on PostgreSQL with the view's own first statement when it asks
+    (``quota_to_check``), else inside its write. The attempt is then counted inside the
+    view's logged write, and a refused request (a failure status) counts its attempt and
+    its failure after its rollback. The decision is on counts returned by the counting
+    upserts, so a burst gets exactly the limit through as with ``rate_limited``, at the
+    cost of the write's own transaction instead of one more: a sign-in makes one write
+    transaction, which on SQLite is one turn at the single writer's gate instead of two."""
 
     def decorator(view):
         @wraps(view)
@@ -384,23 +416,29 @@ def counted_with_outcome(attempts: Keys, failures: Keys):
                 return view(*args, **kwargs)
             attempt_keys = [(n, v) for n, v in attempts() if v]
             failure_keys = [(n, v) for n, v in failures() if v]
-            refuse_over_quota(attempt_keys + failure_keys)
             session = db.session
+            if session.get_bind().dialect.name == "sqlite":
+                refuse_over_quota(attempt_keys + failure_keys)
+            else:
+                session.info[_UNCHECKED] = _taken(attempt_keys + failure_keys)
             session.info[_WITH_THE_WRITE] = Reservation(_taken(attempt_keys))
             try:
                 response = make_response(view(*args, **kwargs))
             except TooManyRequests:
                 session.rollback()
                 session.info.pop(_WITH_THE_WRITE, None)  # a refused request counts nothing
+                session.info.pop(_UNCHECKED, None)
                 raise
             except BaseException as error:
                 session.rollback()
+                session.info.pop(_UNCHECKED, None)
                 left = session.info.pop(_WITH_THE_WRITE, None)
                 taken = (left.taken if left else []) + (
                     _taken(failure_keys) if _failed(error) else []
                 )
                 _count_after(session, taken)
                 raise
+            session.info.pop(_UNCHECKED, None)
             left = session.info.pop(_WITH_THE_WRITE, None)
             taken = (left.taken if left else []) + (
                 _taken(failure_keys) if response.status_code in FAILURE_STATUSES else []

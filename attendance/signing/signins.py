@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 from attendance.errors import DomainError, NotFound
 from attendance.models import Device, Emargement, Invitation, Slot, Trainee
 from attendance.models.types import utcnow
+from attendance.security import ratelimit
 from attendance.signing import room_codes, tokens
 from attendance.signing.common import (
     Client,
@@ -179,9 +180,12 @@ def _scanned_code(
         device_claims, refused = credential_claims(session, credential), None
     except DomainError as error:
         device_claims, refused = {}, error
-    context = read_phone_context(session, claims.get("slot"), device_claims.get("sub"))
+    quota = ratelimit.quota_to_check(session)
+    context = read_phone_context(session, claims.get("slot"), device_claims.get("sub"), quota)
     if context is None:
         raise NotFound("séance")
+    if quota:
+        ratelimit.refuse_counted(quota, context.quota_hits)
     if context.slot.organisation_id != claims.get("org"):
         raise _other_organisation()
     if refused is not None:

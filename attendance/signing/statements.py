@@ -15,7 +15,15 @@ from sqlalchemy.orm import Session
 
 from attendance import evidence
 from attendance.clock import local_day
-from attendance.models import Composante, Device, Emargement, MonthPeriod, Pathway, Slot
+from attendance.models import (
+    Composante,
+    Device,
+    Emargement,
+    MonthPeriod,
+    Pathway,
+    RateLimitCounter,
+    Slot,
+)
 from attendance.models.trainee import on_pathway
 from attendance.sql import Prepared
 
@@ -85,6 +93,7 @@ class PhoneContext:
     slot: SlotContext
     phone: Phone | None
     enrolment: Enrolment | None
+    quota_hits: tuple = ()  # the current hits of the counters asked for (None: no hit yet)
 
 
 @dataclass(frozen=True, slots=True)
@@ -178,20 +187,48 @@ _PHONE_CONTEXT = (
     .outerjoin(Device, Device.public_id == bindparam("device"))
     .where(Slot.id == bindparam("slot"))
 )
-_PHONE_CONTEXT_PG = Prepared(_PHONE_CONTEXT.add_columns(*_enrolment_columns(Device.trainee_id)))
-_PHONE_CONTEXT = Prepared(_PHONE_CONTEXT)
+_PHONE_CONTEXTS = {}  # (PostgreSQL?, number of counters) -> the statement, built once
+
+
+def _counter_columns(n: int) -> list:
+    """The current window's hits of ``n`` rate-limit counters (``q0``/``qw0``…), as columns."""
+    counters = RateLimitCounter.__table__
+    return [
+        select(counters.c.hits)
+        .where(counters.c.key == bindparam(f"q{i}"), counters.c.window == bindparam(f"qw{i}"))
+        .scalar_subquery()
+        .label(f"quota_{i}")
+        for i in range(n)
+    ]
+
+
+def _phone_context(postgresql: bool, counters: int) -> Prepared:
+    statement = _PHONE_CONTEXTS.get((postgresql, counters))
+    if statement is None:
+        columns = list(_enrolment_columns(Device.trainee_id)) if postgresql else []
+        statement = _PHONE_CONTEXTS[postgresql, counters] = Prepared(
+            _PHONE_CONTEXT.add_columns(*columns, *_counter_columns(counters))
+        )
+    return statement
 
 
 def read_phone_context(
-    session: Session, slot_id: int | None, device_public_id: str | None
+    session: Session,
+    slot_id: int | None,
+    device_public_id: str | None,
+    quota: list[tuple[str, str, int]] | None = None,
 ) -> PhoneContext | None:
     """The slot and the phone in one statement (a whole room sends these at once); on
-    PostgreSQL also the phone's trainee's enrolment. None when there is no such slot."""
+    PostgreSQL also the phone's trainee's enrolment; and the hits of the rate-limit
+    counters ``quota`` asks for ((limit, key, window) each, ``ratelimit.quota_to_check``).
+    None when there is no such slot."""
     parameters = {"slot": slot_id, "device": device_public_id}
     postgresql = session.get_bind().dialect.name == "postgresql"
     if postgresql:
         parameters["tz"] = current_app.config["TIMEZONE"]
-    row = (_PHONE_CONTEXT_PG if postgresql else _PHONE_CONTEXT).first(session, parameters)
+    for i, (_name, key, window) in enumerate(quota or ()):
+        parameters[f"q{i}"], parameters[f"qw{i}"] = key, window
+    row = _phone_context(postgresql, len(quota or ())).first(session, parameters)
     if row is None:
         return None
     slot = SlotContext(*row[:8])
@@ -202,7 +239,7 @@ def read_phone_context(
             device_public_id, phone_id, device_organisation_id, device_trainee_id, revoked_at
         )
     enrolment = Enrolment(bool(row[12]), row[13]) if postgresql else None
-    return PhoneContext(slot, phone, enrolment)
+    return PhoneContext(slot, phone, enrolment, tuple(row[14 if postgresql else 12 :]))
 
 
 _MONTH_STATE = (

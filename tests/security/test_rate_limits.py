@@ -6,7 +6,7 @@ from sqlalchemy import select
 
 from attendance import create_app
 from attendance.extensions import db
-from attendance.models import ApiToken, RateLimitCounter
+from attendance.models import ApiToken, Emargement, RateLimitCounter
 from attendance.security.ratelimit import DEFAULT_LIMITS
 from attendance.signing.kiosk import KIOSK_COOKIE, start_kiosk
 from tests.api.helpers import assert_error, count
@@ -222,3 +222,40 @@ def test_the_room_s_kiosk_has_a_refusal_budget_of_its_own(app):
         json={"slot_id": room.slot.id, "token": code, "signature": signature_data_url()},
     )
     assert signed.status_code == 201, signed.get_json()
+
+
+def test_a_phone_at_its_refusal_limit_is_refused_even_a_good_sign_in(app):
+    """The limits are checked before a sign-in is stored (on PostgreSQL with the sign-in's
+    own first read of its slot and phone): a phone that used its refusals is answered 429
+    even with a good code, and nothing is recorded."""
+    app.config["SIGNING_COOKIE_SECURE"] = False
+    app.config["RATE_LIMITS"] = {"signin_client_failures": (3, 600)}
+    room = make_room(n_trainees=1)
+    phone = bind_phone(room.trainee)
+    code = gen_slot_code(room.slot)
+    db.session.commit()
+    client = _classroom_client(app)
+    client.set_cookie("attendance_device", phone)
+    bad = {"slot_id": room.slot.id, "token": "not-a-ticket", "signature": signature_data_url()}
+    assert [client.post("/api/signins", json=bad).status_code for _ in range(3)] == [401] * 3
+    good = {"slot_id": room.slot.id, "token": code, "signature": signature_data_url()}
+    before = count(Emargement)
+    assert_error(client.post("/api/signins", json=good), 429, "TOO_MANY_REQUESTS")
+    assert count(Emargement) == before
+
+
+def test_a_good_sign_in_under_the_limits_counts_its_attempt_and_no_refusal(app):
+    """A stored sign-in counts one attempt (in its own transaction) and no refusal."""
+    app.config["SIGNING_COOKIE_SECURE"] = False
+    room = make_room(n_trainees=1)
+    phone = bind_phone(room.trainee)
+    code = gen_slot_code(room.slot)
+    db.session.commit()
+    client = _classroom_client(app)
+    client.set_cookie("attendance_device", phone)
+    good = {"slot_id": room.slot.id, "token": code, "signature": signature_data_url()}
+    assert client.post("/api/signins", json=good).status_code == 201
+    db.session.rollback()
+    hits = dict(db.session.execute(select(RateLimitCounter.key, RateLimitCounter.hits)).all())
+    assert sorted(key.split(":")[0] for key in hits) == ["signin_client_attempts"]
+    assert list(hits.values()) == [1]
