@@ -73,8 +73,10 @@ def commit_the_request(response):
     base-handler rule). Domain functions only flush; a refused request (4xx/5xx) leaves
     nothing behind, since its error handler rolled back and nothing is committed here. The
     few writes that must land mid-request (a sign-in inside the SQLite writer queue, a
-    rate-limit counter, an invoice number) commit where they happen and say why."""
-    if response.status_code < 400:
+    rate-limit counter, an invoice number) commit where they happen and say why. A request
+    whose work is already committed (a sign-in) has no transaction left to end: committing
+    nothing still cost 0.07 ms of a 2.2 ms sign-in."""
+    if response.status_code < 400 and db.session().in_transaction():
         db.session.commit()
     return response
 
