@@ -16,6 +16,11 @@ Two kinds of limit:
   try holds its failure hit while it runs and gives it back when it succeeds, so no more
   tries run at once than the quota has left.
 
+The sign-ins count with their outcome instead (``counted_with_outcome``): the limits are
+read first, the attempt is counted inside the sign-in's own write transaction, and a refused
+sign-in counts its attempt and its refusal after its rollback, each decided on the count its
+upsert returns. The same exactness, one write transaction per sign-in instead of two.
+
 Limits are ``(hits, seconds)`` in ``RATE_LIMITS`` (config); ``RATE_LIMITS_ENABLED`` turns
 them off (never in production).
 """
