@@ -4,18 +4,27 @@ same sign-ins served by a bare WSGI app on the bare database driver.
 For each database (SQLite file in WAL mode, PostgreSQL): a fresh database is migrated and
 seeded (one organisation; rooms of 25 trainees, each room with ``--slots-per-room`` slots
 running now; one bound phone per trainee and the page ticket each phone got when it opened
-each slot's QR code). Then, under the same gunicorn settings, first the floor, then the app:
+each slot's QR code). Then three servers run at once under the same gunicorn settings: the
+raw floor, the framework floor and the app:
 
 - a closed loop: ``--clients`` concurrent clients (keep-alive HTTP/1.1, one thread each)
   post ``POST /api/signins`` with a drawn PNG signature, each a distinct (slot, trainee),
-  after one untimed sign-in per client to warm the workers;
+  after one untimed sign-in per client to warm the workers. It runs in ``--rounds`` rounds,
+  the three servers taking turns in each (the order turning), and the ratios are the
+  medians of the rounds' ratios: this machine's speed changes from one minute to the next
+  (the same floor took 2.6 ms of CPU per sign-in in one run and 5.0 in the next, no steal
+  time reported), and a floor measured before the app compared two machines;
 - an open loop at fixed arrival rates (``--rates``, default 100/s then 200/s, ``--seconds``
-  each): a request starts at its scheduled time whatever the others do, each on a new
-  connection, and its latency counts from that time, so queueing counts.
+  each), the floor then the app: a request starts at its scheduled time whatever the
+  others do, each on a new connection, and its latency counts from that time, so queueing
+  counts.
 
 An answer other than 201 (or no answer) is an error. The records and the evidence chain are
-verified (``verify_chain``) after the floor and again after the app: a chain that does not
-verify stops the run.
+verified (``verify_chain``) at the end: a chain that does not verify stops the run.
+
+The framework floor (``framework_app``) serves the raw floor's sign-in through Flask and
+flask-smorest with the app's own request and answer schemas: what the web stack the project
+is built on costs by itself.
 
 The floor (``floor_app``) is a plain WSGI function, no Flask, no SQLAlchemy, no marshmallow.
 It does what the app must do for a sign-in that succeeds: checks the device cookie and the
@@ -42,9 +51,10 @@ CPU per request in a measured phase is void (a ``VOID`` line is printed before t
     PYTHONPATH=$PWD python benchmarks/signin.py --db sqlite --quick
 
 The last line is ``RESULT signin_per_s=… floor_per_s=… vs_floor=… open200_p95_ms=…
-open200_p99_ms=… errors=…`` (``void=1`` appended for a void run) for the worse of the
-databases run (lowest vs_floor, closed loop); ``errors`` counts the app's failed sign-ins
-in every phase and database.
+open200_p99_ms=… errors=… framework_per_s=… vs_framework=…`` (``void=1`` appended for a void
+run) for the worse of the databases run (lowest vs_floor, closed loop), after a
+``RESULT[db]`` line per database; ``errors`` counts the app's failed sign-ins in every phase
+and database.
 """
 
 import argparse
@@ -54,6 +64,7 @@ import http.client
 import io
 import json
 import os
+import statistics
 import sys
 import tempfile
 import threading
@@ -1133,61 +1144,129 @@ class Phases:
         return outcome, cpu
 
 
-def serve(kind: str, who: str, url: str, port: int, args, jobs: list, phases: Phases) -> dict:
-    """One server (the app or the floor): warm it, then the closed loop, then the open
-    loop at each rate; prints a line per phase."""
-    target = {"app": APP_TARGET, "floor": FLOOR_TARGET, "framework": FRAMEWORK_TARGET}[who]
-    server = start_gunicorn(url, port, args.workers, args.threads, target)
+WHO = ("floor", "framework", "app")
+TARGETS = {"floor": FLOOR_TARGET, "framework": FRAMEWORK_TARGET, "app": APP_TARGET}
+
+
+class Server:
+    """One of the three servers of a run, its sign-ins still to make and what it did."""
+
+    def __init__(self, kind: str, who: str, url: str, port: int, args, jobs: list):
+        self.who, self.port, self.jobs = who, port, list(jobs)
+        self.tag = f"[{kind}] {who:<9}"
+        self.process = start_gunicorn(url, port, args.workers, args.threads, TARGETS[who])
+        self.ok = self.errors = 0
+        self.closed = {"count": 0, "elapsed": 0.0, "latencies": [], "cpu": {}}
+        self.open: dict[float, dict] = {}
+
+    def take(self, n: int) -> list:
+        taken, self.jobs = self.jobs[:n], self.jobs[n:]
+        return taken
+
+    def counted(self, batch: list, failed: int) -> None:
+        self.ok += len(batch) - failed
+        self.errors += failed
+
+
+def _closed_round(server: Server, args, signin, phases: Phases, n: int) -> float:
+    """One round of the closed loop on one server; its sign-ins per second."""
+    batch = server.take(n)
+    split = [batch[i :: args.clients] for i in range(args.clients)]
+    (elapsed, latencies, failed), cpu = phases.measure(
+        server.process,
+        f"{server.who} closed loop",
+        len(batch),
+        lambda: run_clients(server.port, split, signin),
+    )
+    server.counted(batch, failed)
+    closed = server.closed
+    closed["count"] += len(batch)
+    closed["elapsed"] += elapsed
+    closed["latencies"] += latencies
+    for kind_, ms in cpu.items():
+        if kind_ in (*MEASURED, "kernel", "other"):
+            closed["cpu"][kind_] = closed["cpu"].get(kind_, 0.0) + ms * len(batch)
+    return len(batch) / elapsed
+
+
+def interleaved(kind: str, url: str, args, jobs: dict, phases: Phases) -> dict:
+    """The three servers up at once; the closed loop in rounds, each round running the
+    floor, the framework floor and the app one after the other (the order turning each
+    round), so a change of the machine's speed during the run (seen here: the same work
+    taking up to 1.8× the CPU from one minute to the next, with no steal time reported)
+    falls on all three instead of on whichever ran then. The ratios are the median of the
+    rounds' ratios. Then the open loop at each rate, floor then app."""
     signin = make_signin(signature_data_url())
-    result = {"errors": 0, "ok": 0, "open": {}}
-    tag = f"[{kind}] {who:<9}"
+    base = args.port + (0 if kind == "sqlite" else 3)
+    servers: dict[str, Server] = {}
     try:
-        warm, jobs = jobs[: args.clients], jobs[args.clients :]
-        run_clients(port, [[None] * 20 for _ in range(args.clients)], healthz)
-        _, _, failed = run_clients(port, [[job] for job in warm], signin)
-        result["errors"] += failed
-        result["ok"] += len(warm) - failed
-        closed, jobs = jobs[: args.signins], jobs[args.signins :]
-        split = [closed[i :: args.clients] for i in range(args.clients)]
-        (elapsed, latencies, failed), cpu = phases.measure(
-            server, f"{who} closed loop", len(closed), lambda: run_clients(port, split, signin)
-        )
-        result["errors"] += failed
-        result["ok"] += len(closed) - failed
-        result["per_s"] = len(closed) / elapsed
-        result["cpu"] = sum(cpu[kind_] for kind_ in MEASURED)
-        print(
-            f"{tag} closed loop, {len(closed)} sign-ins by {args.clients} clients: "
-            f"{result['per_s']:.0f}/s, p95 {p95(latencies):.0f} ms, {failed} errors; "
-            f"CPU per sign-in: {_cpu_line(cpu)}",
-            flush=True,
-        )
-        if who == "framework" or (who == "floor" and args.no_floor_open):
-            return result
-        for rate in args.rates:
-            count = int(rate * args.seconds)
-            batch, jobs = jobs[:count], jobs[count:]
-            (elapsed, latencies, failed), cpu = phases.measure(
-                server,
-                f"{who} open loop {rate:g}/s",
-                len(batch),
-                lambda batch=batch, rate=rate: open_loop(port, batch, rate, signin),
-            )
-            result["errors"] += failed
-            result["ok"] += len(batch) - failed
-            quantiles = {q: percentile(latencies, q) for q in (50, 95, 99)}
-            result["open"][rate] = {**quantiles, "errors": failed}
+        for i, who in enumerate(WHO):
+            servers[who] = Server(kind, who, url, base + i, args, jobs[who])
+        for server in servers.values():
+            run_clients(server.port, [[None] * 20 for _ in range(args.clients)], healthz)
+            warm = server.take(args.clients)
+            server.counted(warm, run_clients(server.port, [[job] for job in warm], signin)[2])
+        per_round = args.signins // args.rounds
+        ratios = {"vs_floor": [], "vs_framework": [], "framework_vs_floor": []}
+        for r in range(args.rounds):
+            order = WHO[r % 3 :] + WHO[: r % 3]
+            rate = {
+                who: _closed_round(servers[who], args, signin, phases, per_round) for who in order
+            }
+            ratios["vs_floor"].append(rate["app"] / rate["floor"])
+            ratios["vs_framework"].append(rate["app"] / rate["framework"])
+            ratios["framework_vs_floor"].append(rate["framework"] / rate["floor"])
             print(
-                f"{tag} open loop {rate:g}/s for {args.seconds:g} s ({len(batch)} sign-ins, "
-                f"done in {elapsed:.1f} s, new connection each): p50 {quantiles[50]:.1f} ms, "
-                f"p95 {quantiles[95]:.1f} ms, p99 {quantiles[99]:.1f} ms, "
-                f"max {max(latencies):.0f} ms, {failed} errors; CPU per sign-in: "
-                f"{_cpu_line(cpu)}",
+                f"[{kind}] round {r + 1}/{args.rounds}: "
+                + ", ".join(f"{who} {rate[who]:.0f}/s" for who in WHO)
+                + f"; app/floor {ratios['vs_floor'][-1]:.2f}, "
+                f"app/framework {ratios['vs_framework'][-1]:.2f}",
                 flush=True,
             )
+        for server in servers.values():
+            closed = server.closed
+            cpu = {kind_: ms / closed["count"] for kind_, ms in closed["cpu"].items()}
+            cpu["busiest"] = "see the rounds"
+            closed["per_s"] = closed["count"] / closed["elapsed"]
+            closed["cpu_ms"] = sum(cpu[kind_] for kind_ in MEASURED)
+            print(
+                f"{server.tag} closed loop, {closed['count']} sign-ins by {args.clients} "
+                f"clients in {args.rounds} rounds: {closed['per_s']:.0f}/s, "
+                f"p95 {p95(closed['latencies']):.0f} ms, {server.errors} errors; "
+                f"CPU per sign-in: {_cpu_line(cpu)}",
+                flush=True,
+            )
+        for rate in args.rates:
+            for who in ("floor", "app"):
+                if who == "floor" and args.no_floor_open:
+                    continue
+                _open(servers[who], args, signin, phases, rate)
     finally:
-        stop(server)
+        for server in servers.values():
+            stop(server.process)
+    result = {who: server for who, server in servers.items()}
+    result["ratios"] = {name: statistics.median(values) for name, values in ratios.items()}
     return result
+
+
+def _open(server: Server, args, signin, phases: Phases, rate: float) -> None:
+    batch = server.take(int(rate * args.seconds))
+    (elapsed, latencies, failed), cpu = phases.measure(
+        server.process,
+        f"{server.who} open loop {rate:g}/s",
+        len(batch),
+        lambda: open_loop(server.port, batch, rate, signin),
+    )
+    server.counted(batch, failed)
+    quantiles = {q: percentile(latencies, q) for q in (50, 95, 99)}
+    server.open[rate] = {**quantiles, "errors": failed}
+    print(
+        f"{server.tag} open loop {rate:g}/s for {args.seconds:g} s ({len(batch)} sign-ins, "
+        f"done in {elapsed:.1f} s, new connection each): p50 {quantiles[50]:.1f} ms, "
+        f"p95 {quantiles[95]:.1f} ms, p99 {quantiles[99]:.1f} ms, "
+        f"max {max(latencies):.0f} ms, {failed} errors; CPU per sign-in: {_cpu_line(cpu)}",
+        flush=True,
+    )
 
 
 def needed(args, open_loops: bool = True) -> int:
@@ -1200,64 +1279,57 @@ def bench(kind: str, args) -> dict:
     url, drop = database(kind)
     try:
         began = time.perf_counter()
-        for_floor, for_app = needed(args, not args.no_floor_open), needed(args)
-        for_framework = needed(args, open_loops=False)
-        prepared = seed(url, for_floor + for_framework + for_app, args.slots_per_room)
+        counts = {
+            "floor": needed(args, not args.no_floor_open),
+            "framework": needed(args, open_loops=False),
+            "app": needed(args),
+        }
+        prepared = seed(url, sum(counts.values()), args.slots_per_room)
         print(
             f"[{kind}] seeded {len(prepared)} (slot, bound phone) pairs, "
             f"{args.slots_per_room} slots per room of {ROOM_SIZE}, "
             f"in {time.perf_counter() - began:.1f} s",
             flush=True,
         )
+        jobs, at = {}, 0
+        for who in WHO:
+            jobs[who], at = prepared[at : at + counts[who]], at + counts[who]
         phases = Phases(kind, url)
-        port = args.port + (0 if kind == "sqlite" else 2)
-        floor_jobs, framework_jobs, app_jobs = (
-            prepared[:for_floor],
-            prepared[for_floor : for_floor + for_framework],
-            prepared[for_floor + for_framework :],
-        )
-        floor = serve(kind, "floor", url, port + 1, args, floor_jobs, phases)
-        problem = verify(url, floor["ok"])
+        run = interleaved(kind, url, args, jobs, phases)
+        floor, framework, app = run["floor"], run["framework"], run["app"]
+        problem = verify(url, floor.ok + framework.ok + app.ok)
         print(
-            f"[{kind}] floor records and evidence chain verified"
+            f"[{kind}] records and evidence chain verified (floor, framework floor and app)"
             + (f" (but {problem})" if problem else ""),
             flush=True,
         )
-        if floor["errors"] or problem:
-            # A floor that fails sign-ins answers them cheaply: it is no floor.
-            phases.busy.append(f"{kind} floor failed {floor['errors']} sign-ins")
-        framework = serve(kind, "framework", url, port + 1, args, framework_jobs, phases)
-        problem = verify(url, floor["ok"] + framework["ok"])
-        if framework["errors"] or problem:
-            phases.busy.append(f"{kind} framework floor failed {framework['errors']} sign-ins")
-        app = serve(kind, "app", url, port, args, app_jobs, phases)
-        problem = verify(url, floor["ok"] + framework["ok"] + app["ok"])
-        print(
-            f"[{kind}] app records and evidence chain verified"
-            + (f" (but {problem})" if problem else ""),
-            flush=True,
-        )
+        for server in (floor, framework):
+            if server.errors or problem:
+                # A floor that fails sign-ins answers them cheaply: it is no floor.
+                phases.busy.append(f"{kind} {server.who} failed {server.errors} sign-ins")
         durable = commit_floor(url)
         top = max(args.rates)
+        ratios = run["ratios"]
         result = {
             "db": kind,
-            "signin_per_s": app["per_s"],
-            "floor_per_s": floor["per_s"],
-            "vs_floor": app["per_s"] / floor["per_s"],
-            "framework_per_s": framework["per_s"],
-            "vs_framework": app["per_s"] / framework["per_s"],
+            "signin_per_s": app.closed["per_s"],
+            "floor_per_s": floor.closed["per_s"],
+            "vs_floor": ratios["vs_floor"],
+            "framework_per_s": framework.closed["per_s"],
+            "vs_framework": ratios["vs_framework"],
             "top_rate": top,
-            "open_p95": app["open"][top][95],
-            "open_p99": app["open"][top][99],
-            "errors": app["errors"] + (1 if problem else 0),
+            "open_p95": app.open[top][95],
+            "open_p99": app.open[top][99],
+            "errors": app.errors + (1 if problem else 0),
             "busy": phases.busy,
         }
         print(
-            f"[{kind}] sign-in {app['per_s']:.0f}/s at {app['cpu']:.2f} ms CPU, floor "
-            f"{floor['per_s']:.0f}/s at {floor['cpu']:.2f} ms: vs_floor {result['vs_floor']:.2f}; "
-            f"framework floor {framework['per_s']:.0f}/s at {framework['cpu']:.2f} ms "
-            f"({framework['per_s'] / floor['per_s']:.2f} of the floor): vs_framework "
-            f"{result['vs_framework']:.2f}; one durable INSERT+COMMIT takes {durable:.2f} ms here",
+            f"[{kind}] sign-in {app.closed['per_s']:.0f}/s at {app.closed['cpu_ms']:.2f} ms CPU, "
+            f"floor {floor.closed['per_s']:.0f}/s at {floor.closed['cpu_ms']:.2f} ms, framework "
+            f"floor {framework.closed['per_s']:.0f}/s at {framework.closed['cpu_ms']:.2f} ms; "
+            f"medians of the rounds: vs_floor {ratios['vs_floor']:.2f}, vs_framework "
+            f"{ratios['vs_framework']:.2f}, framework/floor {ratios['framework_vs_floor']:.2f}; "
+            f"one durable INSERT+COMMIT takes {durable:.2f} ms here",
             flush=True,
         )
         return result
@@ -1286,6 +1358,9 @@ def main() -> None:
         default=20,
         help="slots each room's 25 trainees sign (fewer phones to seed)",
     )
+    parser.add_argument(
+        "--rounds", type=int, default=8, help="closed-loop rounds, servers taking turns"
+    )
     parser.add_argument("--workers", type=int, default=4)
     parser.add_argument("--threads", type=int, default=4)
     parser.add_argument("--port", type=int, default=18_731)
@@ -1295,6 +1370,7 @@ def main() -> None:
     args = parser.parse_args()
     if args.quick:
         args.clients, args.signins, args.seconds = min(args.clients, 20), 200, 5
+        args.rounds = min(args.rounds, 2)
     kinds = ["sqlite", "postgresql"] if args.db == "both" else [args.db]
     results = [bench(kind, args) for kind in kinds]
     worst = min(results, key=lambda r: r["vs_floor"])
