@@ -224,18 +224,25 @@ def test_the_room_s_kiosk_has_a_refusal_budget_of_its_own(app):
     assert signed.status_code == 201, signed.get_json()
 
 
-def test_a_phone_at_its_refusal_limit_is_refused_even_a_good_sign_in(app):
-    """The limits are checked before a sign-in is stored (on PostgreSQL with the sign-in's
-    own first read of its slot and phone): a phone that used its refusals is answered 429
-    even with a good code, and nothing is recorded."""
+def _bound_phone_in_room(app):
+    """A room of one trainee whose bound phone is on the classroom's Wi-Fi: the room, the
+    slot's current code, the phone's client."""
     app.config["SIGNING_COOKIE_SECURE"] = False
-    app.config["RATE_LIMITS"] = {"signin_client_failures": (3, 600)}
     room = make_room(n_trainees=1)
     phone = bind_phone(room.trainee)
     code = gen_slot_code(room.slot)
     db.session.commit()
     client = _classroom_client(app)
     client.set_cookie("attendance_device", phone)
+    return room, code, client
+
+
+def test_a_phone_at_its_refusal_limit_is_refused_even_a_good_sign_in(app):
+    """The limits are checked before a sign-in is stored (on PostgreSQL with the sign-in's
+    own first read of its slot and phone): a phone that used its refusals is answered 429
+    even with a good code, and nothing is recorded."""
+    app.config["RATE_LIMITS"] = {"signin_client_failures": (3, 600)}
+    room, code, client = _bound_phone_in_room(app)
     bad = {"slot_id": room.slot.id, "token": "not-a-ticket", "signature": signature_data_url()}
     assert [client.post("/api/signins", json=bad).status_code for _ in range(3)] == [401] * 3
     good = {"slot_id": room.slot.id, "token": code, "signature": signature_data_url()}
@@ -246,13 +253,7 @@ def test_a_phone_at_its_refusal_limit_is_refused_even_a_good_sign_in(app):
 
 def test_a_good_sign_in_under_the_limits_counts_its_attempt_and_no_refusal(app):
     """A stored sign-in counts one attempt (in its own transaction) and no refusal."""
-    app.config["SIGNING_COOKIE_SECURE"] = False
-    room = make_room(n_trainees=1)
-    phone = bind_phone(room.trainee)
-    code = gen_slot_code(room.slot)
-    db.session.commit()
-    client = _classroom_client(app)
-    client.set_cookie("attendance_device", phone)
+    room, code, client = _bound_phone_in_room(app)
     good = {"slot_id": room.slot.id, "token": code, "signature": signature_data_url()}
     assert client.post("/api/signins", json=good).status_code == 201
     db.session.rollback()
