@@ -1186,6 +1186,8 @@ def _closed_round(server: Server, args, signin, phases: Phases, n: int) -> float
     for kind_, ms in cpu.items():
         if kind_ in (*MEASURED, "kernel", "other"):
             closed["cpu"][kind_] = closed["cpu"].get(kind_, 0.0) + ms * len(batch)
+    if cpu["other"] >= closed.get("worst_other", float("-inf")):
+        closed["worst_other"], closed["busiest"] = cpu["other"], f"{cpu['busiest']}, worst round"
     return len(batch) / elapsed
 
 
@@ -1226,7 +1228,7 @@ def interleaved(kind: str, url: str, args, jobs: dict, phases: Phases) -> dict:
         for server in servers.values():
             closed = server.closed
             cpu = {kind_: ms / closed["count"] for kind_, ms in closed["cpu"].items()}
-            cpu["busiest"] = "see the rounds"
+            cpu["busiest"] = closed["busiest"]
             closed["per_s"] = closed["count"] / closed["elapsed"]
             closed["cpu_ms"] = sum(cpu[kind_] for kind_ in MEASURED)
             print(

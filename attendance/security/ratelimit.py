@@ -262,17 +262,10 @@ def guarded(keys: Iterable[tuple[str, str | None]], attempt: Callable):
 
 def counts(keys: Iterable[tuple[str, str | None]]) -> dict[tuple[str, str], int]:
     """The current window's count of each (limit, value), in one statement."""
-    wanted = {_key(name, value): (name, value) for name, value in keys if value}
+    wanted = [(name, value) for name, value in dict.fromkeys(keys) if value]
     if not wanted:
         return {}
-    found = {name_value: 0 for name_value in wanted.values()}
-    statement = _counts_statement(len(wanted))
-    parameters = {f"k{i}": key for i, key in enumerate(wanted)}
-    for key, window, hits in statement.rows(db.session, parameters):
-        name, value = wanted[key]
-        if window == _window(name):
-            found[name, value] = hits
-    return found
+    return dict(zip(wanted, _read_taken(db.session, _taken(wanted)), strict=True))
 
 
 def _retry_after(name: str) -> int:
@@ -284,9 +277,9 @@ def refuse_over_quota(keys: Iterable[tuple[str, str | None]]) -> None:
     """Refuse (429) when any (limit, value) already used its quota: one read for all. A
     fast refusal only; what lets a request through is the counting upsert (``reserve``,
     ``counted_with_outcome``)."""
-    for (name, _value), hits in counts(keys).items():
-        if hits >= _limit(name)[0]:
-            raise TooManyRequests(_retry_after(name))
+    taken = _taken(keys)
+    if taken:
+        refuse_counted(taken, _read_taken(db.session, taken))
 
 
 def _refuse_a_flood_first(keys: list[tuple[str, str | None]]) -> None:
@@ -398,6 +391,14 @@ def _count_after(session, taken: list[tuple[str, str, int]], refuse: bool = True
         _refuse_over(taken, hits)
 
 
+def _not_counted_yet(session) -> list[tuple[str, str, int]]:
+    """After the view: the attempts its logged write did not count (all of them when it
+    made none, or failed), its limits no longer to be checked by a write."""
+    session.info.pop(_UNCHECKED, None)
+    left = session.info.pop(_WITH_THE_WRITE, None)
+    return left.taken if left else []
+
+
 def _failed(error: BaseException) -> bool:
     status = getattr(error, "status", None) or getattr(error, "code", None)
     return isinstance(error, DomainError | HTTPException) and status in FAILURE_STATUSES
@@ -419,35 +420,27 @@ def counted_with_outcome(attempts: Keys, failures: Keys):
         def wrapper(*args, **kwargs):
             if not _enabled():
                 return view(*args, **kwargs)
-            attempt_keys = [(n, v) for n, v in attempts() if v]
-            failure_keys = [(n, v) for n, v in failures() if v]
+            attempts_taken, failures_taken = _taken(attempts()), _taken(failures())
             session = db.session
-            if session.get_bind().dialect.name == "sqlite":
-                refuse_over_quota(attempt_keys + failure_keys)
-            else:
-                session.info[_UNCHECKED] = _taken(attempt_keys + failure_keys)
-            session.info[_WITH_THE_WRITE] = Reservation(_taken(attempt_keys))
+            every = attempts_taken + failures_taken
+            if session.get_bind().dialect.name != "sqlite":
+                session.info[_UNCHECKED] = every
+            elif every:
+                refuse_counted(every, _read_taken(session, every))
+            session.info[_WITH_THE_WRITE] = Reservation(attempts_taken)
             try:
                 response = make_response(view(*args, **kwargs))
             except TooManyRequests:
                 session.rollback()
-                session.info.pop(_WITH_THE_WRITE, None)  # a refused request counts nothing
-                session.info.pop(_UNCHECKED, None)
+                _not_counted_yet(session)  # a refused request counts nothing
                 raise
             except BaseException as error:
                 session.rollback()
-                session.info.pop(_UNCHECKED, None)
-                left = session.info.pop(_WITH_THE_WRITE, None)
-                taken = (left.taken if left else []) + (
-                    _taken(failure_keys) if _failed(error) else []
-                )
-                _count_after(session, taken)
+                failed = failures_taken if _failed(error) else []
+                _count_after(session, _not_counted_yet(session) + failed)
                 raise
-            session.info.pop(_UNCHECKED, None)
-            left = session.info.pop(_WITH_THE_WRITE, None)
-            taken = (left.taken if left else []) + (
-                _taken(failure_keys) if response.status_code in FAILURE_STATUSES else []
-            )
+            failed = failures_taken if response.status_code in FAILURE_STATUSES else []
+            taken = _not_counted_yet(session) + failed
             if taken:
                 refused = response.status_code >= 400
                 if refused:
