@@ -145,10 +145,10 @@ def append(
     payload: dict,
     at: datetime | None = None,
     chain: str = ORGANISATION,
-) -> EvidenceEntry:
+) -> None:
     """Append one entry; the caller has called ``lock_chain`` for this chain in this
-    transaction. The entry is written at once (no ORM flush); the returned object is a
-    detached copy of what was written."""
+    transaction. The entry is written at once (no ORM flush, no object: every sign-in
+    appends one, and nothing reads it back)."""
     heads = _heads(session)
     try:
         seq, last_hash = heads[organisation_id, chain]
@@ -175,4 +175,3 @@ def append(
         _INSERT.rows(session, values)
         _ADVANCE_NOW.rows(session, head)
     heads[organisation_id, chain] = (seq, digest)
-    return EvidenceEntry(**values)

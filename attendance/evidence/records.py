@@ -32,7 +32,8 @@ def sha256_hex(data: bytes | None) -> str | None:
 
 
 def emargement_state(emargement: Emargement) -> dict:
-    """The fields an auditor relies on, as plain JSON values."""
+    """The fields an auditor relies on, as plain JSON values. ``emargement`` is a record, or
+    anything with its columns (a sign-in answers with a plain row, ``SignedRow``)."""
     return {
         "id": emargement.id,
         "slot_id": emargement.slot_id,

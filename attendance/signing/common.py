@@ -7,7 +7,7 @@ from datetime import date, datetime
 from flask import current_app
 from sqlalchemy import inspect, select
 from sqlalchemy.exc import IntegrityError, NoInspectionAvailable
-from sqlalchemy.orm import Session, make_transient_to_detached
+from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
 from attendance import clock, evidence
@@ -19,6 +19,7 @@ from attendance.months.lock import ensure_open, month_validated
 from attendance.security.ratelimit import attempts_counted_with
 from attendance.signing.statements import (
     Enrolment,
+    SignedRow,
     SlotContext,
     SlotState,
     insert_returning_id,
@@ -294,10 +295,10 @@ def record_signin(
     values: dict,
     log_extra: dict | None = None,
     enrolment: Enrolment | None = None,
-) -> Emargement:
+) -> SignedRow:
     """Store one sign-in and its evidence entry; « déjà signé » when one exists or races in.
     ``enrolment``: what the caller already read of the trainee's record on the slot (None:
-    it is looked up here). Returns the record as written, detached (the insert goes
+    it is looked up here). Returns the record as written, as a plain row (the insert goes
     straight to the table: this runs on every sign-in)."""
     if enrolment is None:
         existing = find_emargement(session, slot.id, trainee_id)
@@ -328,22 +329,22 @@ def record_signin(
         **values,
     }
 
-    def write(new_id: int) -> Emargement:
-        emargement = Emargement(id=new_id, **row)
+    def write(new_id: int) -> SignedRow:
+        signed = SignedRow(id=new_id, **row)
         payload = {
             "emargement_id": new_id,
             "slot_id": slot_id,
             "trainee_id": trainee_id,
             "method": row["method"],
-            "record_sha256": evidence.record_digest(emargement),
+            "record_sha256": evidence.record_digest(signed),
             "ip": row["ip_address"],
             **(log_extra or {}),
         }
         evidence.append(session, org_id, "signin", payload, at=row["signed_at"], chain=chain)
-        return emargement
+        return signed
 
     try:
-        emargement = logged_write(
+        return logged_write(
             session,
             org_id,
             slot_id,
@@ -356,8 +357,6 @@ def record_signin(
         if existing is None:
             raise
         raise already_signed(existing) from None
-    make_transient_to_detached(emargement)
-    return emargement
 
 
 def can_run_slot(user: User, slot: Slot) -> bool:

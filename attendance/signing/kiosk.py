@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from attendance.errors import DomainError, NotFound
-from attendance.models import Emargement, KioskCredential, Organisation, Slot, Trainee
+from attendance.models import KioskCredential, Organisation, Slot, Trainee
 from attendance.models.types import UTCDateTime, utcnow
 from attendance.signing import tokens
 from attendance.signing.common import (
@@ -23,7 +23,7 @@ from attendance.signing.common import (
     refuse_if_validated,
 )
 from attendance.signing.signature import decode_signature
-from attendance.signing.statements import SlotContext
+from attendance.signing.statements import SignedRow, SlotContext
 from attendance.signing.window import require_inside
 from attendance.sql import sqlite_writer
 
@@ -216,7 +216,7 @@ def sign_at_kiosk(
     client: Client,
     pin: str | None = None,
     card: str | None = None,
-) -> Emargement:
+) -> SignedRow:
     """A sign-in on the room's tablet, inside the slot's sign-in window: checked before the
     PIN, so a refusal for the time counts no failed attempt."""
     slot = kiosk_slot(session, kiosk_token)

@@ -36,7 +36,13 @@ from attendance.signing.devices import (
 )
 from attendance.signing.room_codes import ShownCode
 from attendance.signing.signature import decode_signature
-from attendance.signing.statements import Phone, PhoneContext, SlotContext, read_phone_context
+from attendance.signing.statements import (
+    Phone,
+    PhoneContext,
+    SignedRow,
+    SlotContext,
+    read_phone_context,
+)
 from attendance.signing.window import qr_outside_window, require_inside, signin_window
 
 # A personal link stays readable a day after its slot's window closes, so a trainee opening
@@ -206,7 +212,7 @@ def sign_with_phone(
     signature: str | None,
     credential: str | None,
     client: Client,
-) -> Emargement:
+) -> SignedRow:
     """QR sign-in: the bound phone's trainee signs the slot named by the code, inside the
     slot's sign-in window at the server's time."""
     _, claims, context, phone = _scanned_code(session, token, credential, slot_id, client.now)
@@ -281,7 +287,7 @@ def sign_with_link(
     client: Client,
     credential: str | None = None,
     declaration: str | None = None,
-) -> Emargement:
+) -> SignedRow:
     """FAD: records the join time and connection; autoformation: the trainee declares the
     work against the slot's objective and it counts only once the trainer confirms it."""
     slot, trainee = open_slot_link(session, token, client.now)
@@ -391,7 +397,7 @@ def tutor_days(
 
 def confirm_company_day(
     session: Session, token: str, slot_id: int, present: bool, signature: str | None, client: Client
-) -> Emargement:
+) -> SignedRow:
     """The tutor confirms one company day (present or absent), with a signature."""
     invitation = open_invitation(session, token, kind="tutor")
     slot = session.get(Slot, slot_id)

@@ -97,6 +97,32 @@ class PhoneContext:
 
 
 @dataclass(frozen=True, slots=True)
+class SignedRow:
+    """A sign-in's record as ``record_signin`` wrote it: the columns of ``Emargement``,
+    with no ORM object behind them. The row goes in by a prebuilt statement, so nothing
+    needs an instance; building one and detaching it was ~5 % of each sign-in's CPU."""
+
+    id: int
+    organisation_id: int
+    slot_id: int
+    trainee_id: int
+    status: str
+    signed_at: datetime | None
+    method: str
+    late_minutes: int
+    early_leave_minutes: int
+    confirmed: bool
+    signature_png: bytes | None
+    token_jti: str | None
+    ip_address: str | None
+    user_agent: str | None
+    device_id: str | None
+    evidence: dict
+    absence_reason: str | None
+    created_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
 class SlotState:
     """The slot as re-read under the chain lock, with the state of the month it started in
     as the caller believed (``month_state``, None when that month has no period)."""
