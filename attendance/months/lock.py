@@ -132,9 +132,27 @@ def month_validated(month: date, purchase_order_id: int) -> Conflict:
     )
 
 
-def ensure_slot_month_open(session: Session, slot: Slot) -> None:
-    """The sign-in paths' check: a slot's sign-ins belong to the month the slot starts in."""
-    purchase_order_id = session.scalar(
+def _slot_purchase_order(session: Session, slot: Slot) -> int:
+    return session.scalar(
         select(Composante.purchase_order_id).where(Composante.id == slot.composante_id)
     )
+
+
+def ensure_slot_month_open(session: Session, slot: Slot) -> None:
+    """The sign-in paths' check: a slot's sign-ins belong to the month the slot starts in."""
+    purchase_order_id = _slot_purchase_order(session, slot)
     ensure_open(session, slot.organisation_id, purchase_order_id, [local_day(slot.starts_at)])
+
+
+def slot_month_validated(session: Session, slot: Slot) -> bool:
+    """Whether the month the slot starts in is validated for its BDC, read for a page (no
+    lock): a page shows what is closed instead of a form whose every save would answer
+    409. The write itself is still refused by ``ensure_open``."""
+    state = session.scalar(
+        select(MonthPeriod.state).where(
+            MonthPeriod.organisation_id == slot.organisation_id,
+            MonthPeriod.purchase_order_id == _slot_purchase_order(session, slot),
+            MonthPeriod.month == local_day(slot.starts_at).replace(day=1),
+        )
+    )
+    return state == "validated"

@@ -28,6 +28,7 @@ from attendance.models import (
     User,
 )
 from attendance.models.types import utcnow
+from attendance.months.lock import slot_month_validated
 from attendance.signing.common import can_run_slot, find_emargement, logged_write
 
 # The one list of reasons: stable codes (stored, sent by the API), French labels (shown).
@@ -113,6 +114,11 @@ def document_type(content: bytes | None) -> str:
 
 def can_justify(user: User, slot: Slot) -> bool:
     return can_run_slot(user, slot) or can(user, "absence:justify")
+
+
+def closed(session: Session, slot: Slot) -> bool:
+    """Justifications stay editable until the slot's month is validated (R11)."""
+    return slot_month_validated(session, slot)
 
 
 def can_read_documents(user: User, slot: Slot) -> bool:

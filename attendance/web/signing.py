@@ -420,6 +420,7 @@ def roster_page(slot_id):
         change_lines=roster.change_lines,
         half_day=half_day(slot),
         can_justify=absences.can_justify(g.user, slot),
+        justifications_closed=absences.closed(db.session, slot),
         reasons=absences.REASONS,
         justification_labels=absences.JUSTIFICATION_LABELS,
     )

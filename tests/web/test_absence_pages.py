@@ -5,8 +5,9 @@ import io
 
 from sqlalchemy import select
 
+from attendance.clock import local_day
 from attendance.extensions import db
-from attendance.models import AbsenceJustification
+from attendance.models import AbsenceJustification, MonthPeriod
 from attendance.signing import absences
 from tests.factories import PASSWORD, csrf_form, gen_org, gen_user, march_group, tiny_pdf
 
@@ -85,3 +86,34 @@ def test_another_organisation_sees_neither_the_list_nor_the_document(client, app
     _login(client, stranger)
     assert client.get(f"/absences/{order.id}/2026-03").status_code == 404
     assert client.get(f"/absences/justificatif/{row.emargement_id}").status_code == 404
+
+
+def test_once_the_month_is_validated_the_roster_shows_justifications_without_a_form(client, app):
+    """Bug: the form stayed on the roster after the month's validation and every save
+    answered 409 MONTH_VALIDATED; now the justifications are shown, closed, and why."""
+    org, order, _, trainer, _, martin, (_, remote, _) = march_group()
+    absences.justify(
+        db.session,
+        remote,
+        martin,
+        trainer,
+        {"justification": "justified", "justification_reason": "maladie"},
+        tiny_pdf(),
+    )
+    _login(client, trainer)
+    assert 'class="absence"' in client.get(f"/seances/{remote.id}").get_data(as_text=True)
+    db.session.add(
+        MonthPeriod(
+            organisation_id=org.id,
+            purchase_order_id=order.id,
+            month=local_day(remote.starts_at).replace(day=1),
+            state="validated",
+            version=1,
+        )
+    )
+    db.session.commit()
+    page = client.get(f"/seances/{remote.id}").get_data(as_text=True)
+    assert 'id="absences"' in page and 'class="absence"' not in page
+    assert "les justifications sont closes" in page
+    assert "Justifiée" in page and "Maladie" in page
+    assert "/absences/justificatif/" in page  # the document stays downloadable
