@@ -60,7 +60,7 @@ def post_invitation(trainee_id):
 @permission_required("trainee:write")
 def delete_devices(trainee_id):
     """Unbind the trainee's phone (lost or replaced)."""
-    revoked = devices.revoke_devices(db.session, g.org, _trainee(trainee_id))
+    revoked = devices.revoke_devices(db.session, g.org, _trainee(trainee_id), g.user)
     return {"revoked": revoked}
 
 

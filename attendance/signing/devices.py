@@ -247,17 +247,33 @@ def device_from_credential(session: Session, credential: str | None) -> Device:
     return device
 
 
-def revoke_devices(session: Session, org: Organisation, trainee: Trainee) -> int:
-    """Staff unbinds a lost phone; the trainee needs a new invitation to sign again."""
-    return session.execute(
-        update(Device)
-        .where(
-            Device.organisation_id == org.id,
-            Device.trainee_id == trainee.id,
-            Device.revoked_at.is_(None),
-        )
-        .values(revoked_at=utcnow())
-    ).rowcount
+def revoke_devices(
+    session: Session, org: Organisation, trainee: Trainee, by: User | None = None
+) -> int:
+    """Staff unbinds a lost phone; the trainee needs a new invitation to sign again. Logged
+    as ``device_revoked`` with who did it, as a binding is (``bind_phone``), so the evidence
+    tells why a phone stopped signing. Returns how many phones were unbound; none: nothing
+    is logged."""
+    org_id, trainee_id, by_id = org.id, trainee.id, by.id if by is not None else None
+    now = utcnow()
+
+    def write() -> int:
+        revoked = session.scalars(
+            update(Device)
+            .where(
+                Device.organisation_id == org_id,
+                Device.trainee_id == trainee_id,
+                Device.revoked_at.is_(None),
+            )
+            .values(revoked_at=now)
+            .returning(Device.public_id)
+        ).all()
+        if revoked:
+            payload = {"trainee_id": trainee_id, "device_ids": sorted(revoked), "by": by_id}
+            evidence.append(session, org_id, "device_revoked", payload, at=now)
+        return len(revoked)
+
+    return logged_write(session, org_id, None, write)
 
 
 def revoke_invitation(session: Session, org: Organisation, trainee: Trainee, invitation_id: int):

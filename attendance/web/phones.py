@@ -104,7 +104,7 @@ def cancel_invitation(trainee_id: int, invitation_id: int):
 def revoke_phone(trainee_id: int):
     """A lost or replaced phone stops signing at once; the trainee needs a new invitation."""
     trainee = _trainee(trainee_id, write=True)
-    if not devices.revoke_devices(db.session, g.org, trainee):
+    if not devices.revoke_devices(db.session, g.org, trainee, g.user):
         return _back(trainee_id, "Aucun téléphone n'était enregistré.", "error")
     return _back(
         trainee_id,

@@ -8,8 +8,9 @@ import pytest
 from sqlalchemy import select
 
 from attendance.clock import display
+from attendance.evidence import verify_chain
 from attendance.extensions import db
-from attendance.models import Device, Invitation, KioskCredential
+from attendance.models import Device, EvidenceEntry, Invitation, KioskCredential, User
 from attendance.signing import devices, kiosk
 from attendance.signing.common import Client
 from tests.factories import (
@@ -310,3 +311,28 @@ def test_one_click_invites_only_the_bdcs_trainees_with_neither_phone_nor_invitat
     assert db.session.scalar(
         select(Invitation).where(Invitation.trainee_id == lea.id, Invitation.used_at.is_(None))
     )
+
+
+def test_revoking_a_phone_is_logged_as_evidence_with_who_did_it(client, app):
+    """Bug: binding a phone was logged in the evidence chain, unbinding it was not, so the
+    log could not tell why a trainee's phone stopped signing."""
+    org, trainee = _login(client)
+    bind_phone(trainee)
+    db.session.commit()
+    device = db.session.scalar(select(Device).where(Device.trainee_id == trainee.id))
+    staff = db.session.scalar(select(User).where(User.organisation_id == org.id))
+    client.post(f"/stagiaires/{trainee.id}/telephone/retirer", data=csrf_form(client))
+    db.session.rollback()
+    entry = db.session.scalar(select(EvidenceEntry).where(EvidenceEntry.kind == "device_revoked"))
+    assert entry is not None and entry.organisation_id == org.id
+    assert entry.payload == {
+        "trainee_id": trainee.id,
+        "device_ids": [device.public_id],
+        "by": staff.id,
+    }
+    assert verify_chain(db.session, org).ok
+    # Nothing left to unbind: refused on the page, nothing logged.
+    client.post(f"/stagiaires/{trainee.id}/telephone/retirer", data=csrf_form(client))
+    db.session.rollback()
+    kinds = db.session.scalars(select(EvidenceEntry.kind)).all()
+    assert kinds.count("device_revoked") == 1
