@@ -50,7 +50,9 @@ def test_trainer_justifies_from_the_roster_and_a_fake_pdf_changes_nothing(client
     assert "Absence justifiée : maladie, Justificatif joint" in html
 
 
-def test_billing_staff_filter_the_month_absences_and_download_the_document(client, app):
+def _justified_for_illness():
+    """The March group, with Martin's absence from the distance slot justified (illness,
+    a PDF attached) by the trainer."""
     org, order, _, trainer, _, martin, (_, remote, _) = march_group()
     absences.justify(
         db.session,
@@ -60,6 +62,11 @@ def test_billing_staff_filter_the_month_absences_and_download_the_document(clien
         {"justification": "justified", "justification_reason": "maladie"},
         tiny_pdf(),
     )
+    return org, order, trainer, martin, remote
+
+
+def test_billing_staff_filter_the_month_absences_and_download_the_document(client, app):
+    org, order, trainer, martin, remote = _justified_for_illness()
     billing = gen_user(org, "billing")
     db.session.commit()
     _login(client, billing)
@@ -91,15 +98,7 @@ def test_another_organisation_sees_neither_the_list_nor_the_document(client, app
 def test_once_the_month_is_validated_the_roster_shows_justifications_without_a_form(client, app):
     """Bug: the form stayed on the roster after the month's validation and every save
     answered 409 MONTH_VALIDATED; now the justifications are shown, closed, and why."""
-    org, order, _, trainer, _, martin, (_, remote, _) = march_group()
-    absences.justify(
-        db.session,
-        remote,
-        martin,
-        trainer,
-        {"justification": "justified", "justification_reason": "maladie"},
-        tiny_pdf(),
-    )
+    org, order, trainer, martin, remote = _justified_for_illness()
     _login(client, trainer)
     assert 'class="absence"' in client.get(f"/seances/{remote.id}").get_data(as_text=True)
     db.session.add(
