@@ -8,7 +8,8 @@ from sqlalchemy import bindparam, insert, select
 from sqlalchemy.exc import IntegrityError
 
 from attendance.extensions import db
-from attendance.models import EvidenceEntry
+from attendance.models import Emargement, EvidenceEntry
+from attendance.signing.statements import SignedRow
 from attendance.sql import Prepared
 from tests.factories import gen_org
 
@@ -66,3 +67,9 @@ def test_a_column_left_to_a_python_default_is_refused_when_rendered(app):
     with pytest.raises(ValueError):
         partial.rows(db.session, {})
     db.session.rollback()
+
+
+def test_a_sign_ins_plain_row_has_exactly_the_records_columns():
+    """``SignedRow`` mirrors ``Emargement``'s columns (a sign-in answers with it and its
+    digest is computed from it): a column added to the record must be added there too."""
+    assert set(SignedRow.__slots__) == set(Emargement.__table__.columns.keys())

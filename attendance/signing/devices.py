@@ -22,6 +22,7 @@ from attendance.models import (
     Device,
     DeviceBindingRequest,
     Emargement,
+    EvidenceEntry,
     Invitation,
     KioskCredential,
     Organisation,
@@ -367,15 +368,52 @@ class PendingInvitation:
 
 
 @dataclass(frozen=True)
+class Revocation:
+    """Staff's last unbinding of a trainee's phone, as its evidence entry tells it."""
+
+    at: datetime
+    by: str
+
+
+def last_revocation(session: Session, org: Organisation, trainee: Trainee) -> Revocation | None:
+    """Why a trainee has no phone: the last unbinding by staff, read back from its
+    ``device_revoked`` entry (``revoke_devices`` stamps the phone and the entry with the
+    same time). None when the last phone was replaced by a new binding, or unbound before
+    unbindings were logged."""
+    revoked_at = session.scalar(
+        select(func.max(Device.revoked_at)).where(
+            Device.organisation_id == org.id, Device.trainee_id == trainee.id
+        )
+    )
+    if revoked_at is None:
+        return None
+    payloads = session.scalars(
+        select(EvidenceEntry.payload).where(
+            EvidenceEntry.organisation_id == org.id,
+            EvidenceEntry.chain == evidence.ORGANISATION,
+            EvidenceEntry.kind == "device_revoked",
+            EvidenceEntry.at == revoked_at,
+        )
+    )
+    payload = next((p for p in payloads if p.get("trainee_id") == trainee.id), None)
+    if payload is None:
+        return None
+    by = session.get(User, payload["by"]) if payload.get("by") else None
+    return Revocation(revoked_at, by.full_name if by else "—")
+
+
+@dataclass(frozen=True)
 class PhoneState:
-    """How a trainee signs today: the bound phone, the invitations still open, the kiosk
-    PIN and QR card. Read by the staff page; the same facts the API acts on."""
+    """How a trainee signs today: the bound phone (or, without one, its last unbinding),
+    the invitations still open, the kiosk PIN and QR card. Read by the staff page; the same
+    facts the API acts on."""
 
     phone: BoundPhone | None
     pending: list[PendingInvitation]
     pin_set: bool
     pin_locked_until: datetime | None
     card_issued: bool
+    revoked: Revocation | None = None
 
 
 def phone_state(
@@ -435,6 +473,7 @@ def phone_state(
         pin_set=bool(kiosk and kiosk.pin_hash),
         pin_locked_until=locked,
         card_issued=bool(kiosk and kiosk.card_nonce),
+        revoked=last_revocation(session, org, trainee) if phone is None else None,
     )
 
 

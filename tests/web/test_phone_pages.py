@@ -331,6 +331,9 @@ def test_revoking_a_phone_is_logged_as_evidence_with_who_did_it(client, app):
         "by": staff.id,
     }
     assert verify_chain(db.session, org).ok
+    page = _page(client, trainee)
+    assert 'data-phone="none"' in page and "Dernier téléphone retiré le" in page
+    assert f"par {staff.full_name}" in page
     # Nothing left to unbind: refused on the page, nothing logged.
     client.post(f"/stagiaires/{trainee.id}/telephone/retirer", data=csrf_form(client))
     db.session.rollback()

@@ -25,7 +25,7 @@ PHONE = {
 }
 
 
-def test_staff_invite_by_email_print_the_sheet_and_see_the_phone_bound(
+def test_staff_invite_by_email_print_the_sheet_see_the_phone_bound_then_unbind_it(
     app, chromium, live_server, smtp
 ):
     org = gen_org("Centre Garonne")
@@ -91,6 +91,16 @@ def test_staff_invite_by_email_print_the_sheet_and_see_the_phone_bound(
         bound = page.locator("#phone").inner_text()
         assert "Android 14 · Chrome" in bound and "Enregistré le" in bound
         assert "Retirer ce téléphone" in bound
+
+        # The phone is lost: staff unbind it (asked first), and the page says when and who.
+        questions = []
+        page.on("dialog", lambda dialog: (questions.append(dialog.message), dialog.accept()))
+        page.get_by_role("button", name="Retirer ce téléphone").click()
+        page.wait_for_selector("[data-revoked]")
+        assert questions and questions[0].startswith("Retirer ce téléphone ?")
+        unbound = page.locator("#phone").inner_text()
+        assert "Aucun téléphone enregistré" in unbound
+        assert "Dernier téléphone retiré le" in unbound and billing.full_name in unbound
         assert not errors
     finally:
         phone.close()
